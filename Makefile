@@ -1,0 +1,70 @@
+# One entry point: `make book` builds the HTML book, `make test` runs every check. Both set up .venv first.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+EXECUTED := _build/executed
+SRC := _build/src
+BENCH := _build/bench
+# Progress bars are for people at a keyboard; executed and compared notebooks stay quiet.
+QUIET := TQDM_DISABLE=1 PYTHONWARNINGS=ignore::DeprecationWarning
+
+.PHONY: venv execute book test lint pairs sync refresh bench clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements-lock.txt pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-lock.txt
+	$(PY) -m pip install -q --no-deps -e .
+	touch $@
+
+# Execute every notebook in chapter order into _build/executed (never in place).
+# Each notebook's wall time goes to a table the reproducibility page includes.
+execute: $(STAMP)
+	mkdir -p $(EXECUTED)
+	printf '| notebook | seconds |\n|---|---|\n' > $(EXECUTED)/timings.md
+	for nb in $(NOTEBOOKS); do \
+	  echo "== executing $$nb"; start=$$(date +%s); \
+	  $(QUIET) $(PY) -m papermill --cwd notebooks --no-progress-bar $$nb $(EXECUTED)/$$(basename $$nb) || exit 1; \
+	  took=$$(( $$(date +%s) - start )); echo "== $$nb took $$took s"; \
+	  echo "| $$(basename $$nb .ipynb) | $$took |" >> $(EXECUTED)/timings.md; \
+	done
+
+# Benchmarks print markdown tables; the reproducibility page includes them.
+bench: $(STAMP)
+	mkdir -p $(BENCH)
+	for b in bench/*.py; do \
+	  echo "== benchmark $$b"; $(QUIET) $(PY) $$b > $(BENCH)/$$(basename $$b .py).md || exit 1; cat $(BENCH)/$$(basename $$b .py).md; \
+	done
+
+# Build the HTML book from the executed copies and the benchmark tables (warnings are errors).
+book: execute bench
+	rm -rf $(SRC) && mkdir -p $(SRC)/notebooks $(SRC)/book/generated
+	cp -r _config.yml _toc.yml book $(SRC)/
+	cp $(EXECUTED)/*.ipynb $(SRC)/notebooks/
+	cp $(EXECUTED)/timings.md $(BENCH)/*.md $(SRC)/book/generated/
+	$(VENV)/bin/jupyter-book build $(SRC) --path-output . -W -n --keep-going
+	@echo "The book is at $(CURDIR)/_build/html/index.html"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check symbiote_lite tests bench notebooks
+
+# Unit tests (incl. the jupytext pair check), then nbval on the notebooks' headline cells.
+test: lint
+	$(QUIET) $(PY) -m pytest tests
+	$(QUIET) $(PY) -m pytest --nbval-lax -p no:cacheprovider $(NOTEBOOKS)
+
+# After editing a notebook's .py: update its .ipynb.
+sync: $(STAMP)
+	$(VENV)/bin/jupytext --sync notebooks/[0-9][0-9]_*.py
+
+# Copy the outputs of the last full run into the committed notebooks (what GitHub and Colab show).
+refresh: execute
+	cp $(EXECUTED)/*.ipynb notebooks/
+	$(VENV)/bin/jupytext --sync notebooks/[0-9][0-9]_*.ipynb
+
+clean:
+	rm -rf _build

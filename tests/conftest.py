@@ -1,0 +1,33 @@
+import gzip
+import struct
+
+import numpy as np
+import pytest
+
+
+def write_idx(path, array: np.ndarray, compress: bool = False) -> None:
+    """Write ``array`` (uint8) in MNIST's IDX format: magic (0, 0, 0x08, ndim), big-endian sizes, raw bytes."""
+    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    blob = header + array.astype(np.uint8).tobytes()
+    if compress:
+        with gzip.open(f"{path}.gz", "wb") as f:
+            f.write(blob)
+    else:
+        path.write_bytes(blob)
+
+
+@pytest.fixture
+def fake_mnist(tmp_path):
+    """A tiny MNIST-shaped data root (gzip originals, as distributed) with known pixel values."""
+    rng = np.random.default_rng(0)
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    splits = {"train": 12, "t10k": 5}
+    arrays = {}
+    for prefix, n in splits.items():
+        images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+        labels = (np.arange(n) % 10).astype(np.uint8)
+        write_idx(raw / f"{prefix}-images-idx3-ubyte", images, compress=True)
+        write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels, compress=True)
+        arrays[prefix] = (images, labels)
+    return tmp_path, arrays

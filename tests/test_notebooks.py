@@ -1,0 +1,51 @@
+"""Habits that keep a notebook book healthy: pairs in sync, Colab cell first, parameters validated, same URL."""
+
+from pathlib import Path
+
+import jupytext
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+
+
+def _cells(nb):
+    return [(c.cell_type, c.source.strip()) for c in nb.cells]
+
+
+def test_there_are_notebooks():
+    assert SOURCES, "no notebooks/NN_name.py found"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_jupytext_pair_is_in_sync(source):
+    paired = source.with_suffix(".ipynb")
+    assert paired.exists(), f"{paired.name} is missing: run `make sync`"
+    assert _cells(jupytext.read(source)) == _cells(jupytext.read(paired)), (
+        f"{source.name} and {paired.name} differ: run `make sync` (then re-execute with `make refresh`)"
+    )
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_notebook_structure(source):
+    nb = jupytext.read(source)
+    first = nb.cells[0]
+    assert first.cell_type == "code" and "google.colab" in first.source, "first cell must be the Colab install cell"
+    assert "remove-cell" in first.metadata.get("tags", []), "the Colab cell must be hidden in the book"
+    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    assert f"git+{url}" in first.source, "the Colab cell must install from the repository URL in _config.yml"
+    assert nb.cells[1].cell_type == "markdown" and nb.cells[1].source.startswith("# "), "title after Colab cell"
+    code = [c for c in nb.cells[2:] if c.cell_type == "code"]
+    assert "parameters" in code[0].metadata.get("tags", []), "first code cell after the title: parameters"
+    assert "check_" in code[1].source, "the cell after the parameters must validate them"
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+def test_toc_lists_only_existing_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]] + [ch["file"] for part in toc["parts"] for ch in part["chapters"]]
+    for f in files:
+        assert any((ROOT / f"{f}{ext}").exists() for ext in (".md", ".ipynb")), f
+    listed = {f for f in files if f.startswith("notebooks/")}
+    assert listed == {f"notebooks/{p.stem}" for p in SOURCES}, "every notebook is a chapter, in the toc"

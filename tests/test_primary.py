@@ -1,0 +1,61 @@
+import torch
+
+from symbiote_lite.evaluate import confusion_matrix, per_class_accuracy
+from symbiote_lite.primary import (
+    FIRST_LAYER,
+    HIDDEN_LAYERS,
+    LAST_LAYER,
+    PrimaryCNN,
+    PrimaryConfig,
+    accuracy,
+    train,
+)
+
+
+def _toy_digits(n=256, seed=0):
+    """Separable 28x28 'digits': class k lights up a k-dependent block of pixels, plus noise."""
+    g = torch.Generator().manual_seed(seed)
+    y = torch.arange(n) % 10
+    x = 0.3 * torch.randn(n, 1, 28, 28, generator=g)
+    for k in range(10):
+        r, c = divmod(k, 4)
+        x[y == k, 0, 6 * r : 6 * r + 6, 6 * c : 6 * c + 6] += 2.0
+    return x, y
+
+
+def test_layer_roles_and_shapes():
+    model = PrimaryCNN()
+    names = [n for n, _ in model.named_children()]
+    assert names[0] == FIRST_LAYER and names[-1] == LAST_LAYER
+    assert set(HIDDEN_LAYERS) == set(names[1:-1]) and len(HIDDEN_LAYERS) >= 2
+    logits, hidden = model(torch.zeros(3, 1, 28, 28), return_hidden=True)
+    assert logits.shape == (3, 10)
+    assert hidden["fc1"].shape == (3, model.fc1.out_features)
+
+
+def test_same_seed_gives_identical_weights():
+    x, y = _toy_digits()
+    cfg = PrimaryConfig(epochs=1, batch_size=32, seed=7)
+    a, _ = train(cfg, x, y, progress=False)
+    b, _ = train(cfg, x, y, progress=False)
+    for (name, pa), pb in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
+        assert torch.equal(pa, pb), name
+    c, _ = train(PrimaryConfig(epochs=1, batch_size=32, seed=8), x, y, progress=False)
+    assert not torch.equal(a.conv1.weight, c.conv1.weight)
+
+
+def test_training_learns_a_separable_task():
+    x, y = _toy_digits(512)
+    xt, yt = _toy_digits(200, seed=1)
+    model, history = train(PrimaryConfig(epochs=3, batch_size=32, lr=3e-3), x, y, xt, yt, progress=False)
+    assert history["loss"][-1] < history["loss"][0]
+    assert len(history["test_acc"]) == 3 and history["seconds"] > 0
+    assert accuracy(model, xt, yt) > 0.9
+
+
+def test_confusion_matrix_and_per_class_accuracy_by_hand():
+    target = torch.tensor([0, 0, 1, 1, 1, 2])
+    pred = torch.tensor([0, 1, 1, 1, 0, 2])
+    cm = confusion_matrix(pred, target, n_classes=3)
+    assert cm.tolist() == [[1, 1, 0], [1, 2, 0], [0, 0, 1]]
+    assert torch.allclose(per_class_accuracy(cm), torch.tensor([0.5, 2 / 3, 1.0], dtype=torch.float64))
