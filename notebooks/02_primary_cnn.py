@@ -1,6 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: -papermill,-execution
 #     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
@@ -128,7 +129,6 @@ plt.show()
 # count in each cell, colour ∝ log(count + 1).
 
 # %%
-# NBVAL_CHECK_OUTPUT
 recall = per_class_accuracy(cm)
 print("per-digit accuracy (%):", " ".join(f"{d}:{100 * r:.1f}" for d, r in enumerate(recall.tolist())))
 print(f"worst digit: {int(recall.argmin())}")

@@ -40,6 +40,7 @@ def test_notebook_structure(source):
     assert "parameters" in code[0].metadata.get("tags", []), "first code cell after the title: parameters"
     assert "check_" in code[1].source, "the cell after the parameters must validate them"
     assert nb.metadata["kernelspec"]["name"] == "python3"
+    assert any(c.source.startswith("# NBVAL_CHECK_OUTPUT") for c in code), "no headline metric is compared by nbval"
 
 
 def test_toc_lists_only_existing_files():
