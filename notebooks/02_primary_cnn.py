@@ -19,7 +19,10 @@
 import sys
 
 if "google.colab" in sys.modules:
-    # %pip install -q "symbiote-lite @ git+https://github.com/symbiote-lite/symbiote-lite"
+    import subprocess
+
+    url = "git+https://github.com/symbiote-lite/symbiote-lite"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"symbiote-lite @ {url}"], check=True)
 
 # %% [markdown]
 # # The primary network
@@ -52,7 +55,6 @@ check_range("SEED", SEED, 0, 2**31 - 1, integer=True)
 
 # %%
 import matplotlib.pyplot as plt
-import torch
 
 from symbiote_lite import default_device, plots
 from symbiote_lite.data import load_mnist

@@ -34,7 +34,7 @@ def test_notebook_structure(source):
     assert first.cell_type == "code" and "google.colab" in first.source, "first cell must be the Colab install cell"
     assert "remove-cell" in first.metadata.get("tags", []), "the Colab cell must be hidden in the book"
     url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
-    assert f"git+{url}" in first.source, "the Colab cell must install from the repository URL in _config.yml"
+    assert f'"git+{url}"' in first.source, "the Colab cell must install from the repository URL in _config.yml"
     assert nb.cells[1].cell_type == "markdown" and nb.cells[1].source.startswith("# "), "title after Colab cell"
     code = [c for c in nb.cells[2:] if c.cell_type == "code"]
     assert "parameters" in code[0].metadata.get("tags", []), "first code cell after the title: parameters"
