@@ -9,17 +9,19 @@ plt.rcParams.update({"figure.dpi": 100, "savefig.bbox": "tight", "axes.titlesize
 
 
 def learning_curve(history: dict, ax=None):
-    """Training loss per epoch (left axis) and test accuracy per epoch (right axis)."""
-    ax = ax or plt.subplots(figsize=(6, 3.5))[1]
-    epochs = np.arange(1, len(history["loss"]) + 1)
-    ax.plot(epochs, history["loss"], "o-", label="training loss")
-    ax.set(xlabel="epoch", ylabel="cross-entropy", xticks=epochs)
+    """Training loss against epochs (left axis) and test accuracy at the evaluation points (right axis)."""
+    ax = ax or plt.subplots(figsize=(6.5, 3.5))[1]
+    per_epoch = history["steps_per_epoch"]
+    ax.plot(np.asarray(history["step"]) / per_epoch, history["loss"], label="training loss (25-step mean)")
+    ax.set(xlabel="epoch", ylabel="cross-entropy", yscale="log")
     if history.get("test_acc"):
         ax2 = ax.twinx()
+        epochs = np.asarray(history["eval_step"]) / per_epoch
         ax2.plot(epochs, 100 * np.asarray(history["test_acc"]), "s--", color="C1", label="test accuracy")
+        ax2.axhline(99, color="C1", lw=0.8, ls=":")
         ax2.set_ylabel("test accuracy (%)")
         ax2.grid(False)
-        ax.figure.legend(loc="upper center", ncol=2, bbox_to_anchor=(0.5, 1.02), frameon=False)
+        ax.figure.legend(loc="upper center", ncol=2, bbox_to_anchor=(0.5, 1.05), frameon=False)
     return ax
 
 
@@ -43,4 +45,346 @@ def confusion_heatmap(cm, ax=None, title: str | None = None, log: bool = True):
     shown = np.log10(cm + 1) if log else cm
     sns.heatmap(shown, annot=cm, fmt="d", cmap="viridis", cbar=False, ax=ax, annot_kws={"fontsize": 7}, square=True)
     ax.set(xlabel="predicted digit", ylabel="true digit", title=title or "")
+    return ax
+
+
+# --- Chapter 3: BIMT ---
+
+BIMT_ROW_LABELS = ("input", "conv1", "conv2", "fc1", "logits")
+
+
+def wiring_diagram(strength, signed, positions, ax=None, title: str | None = None, row_labels=BIMT_ROW_LABELS):
+    """Neurons as dots at their (x, y) positions; each connection a line with opacity ∝ its strength (|w| summed
+    over kernel / spatial block, scaled to the strongest connection of its layer), blue if its net weight is
+    positive, red if negative. ``strength``/``signed``: one (n_out, n_in) matrix per layer; ``positions``: one
+    (n, 2) array per row."""
+    from matplotlib.collections import LineCollection
+
+    ax = ax or plt.subplots(figsize=(4, 4))[1]
+    pos = [np.asarray(p) for p in positions]
+    for k, (a, s) in enumerate(zip(strength, signed, strict=True)):
+        a, s = np.asarray(a), np.asarray(s)
+        o, i = np.nonzero(a)
+        segments = np.stack([pos[k][i], pos[k + 1][o]], axis=1)  # (edges, 2 ends, xy)
+        colours = np.where((s[o, i] >= 0)[:, None], [0.0, 0.35, 0.8], [0.8, 0.1, 0.1])
+        alpha = a[o, i] / a.max()
+        ax.add_collection(LineCollection(segments, colors=np.column_stack([colours, alpha]), linewidths=0.8))
+    for p in pos:
+        ax.scatter(p[:, 0], p[:, 1], s=8, color="black", zorder=3)
+    ax.set(xlim=(-0.02, 1.02), ylim=(-0.05, 1.05), xticks=[], title=title or "")
+    ax.set_yticks([p[0, 1] for p in pos], row_labels[: len(pos)])
+    ax.grid(False)
+    return ax
+
+
+def wiring_stages(snapshots: dict, positions, suptitle: str | None = None):
+    """One wiring diagram per stage; ``snapshots``: {stage title: (strength matrices, signed matrices)}."""
+    fig, axes = plt.subplots(1, len(snapshots), figsize=(4 * len(snapshots), 4.2), sharey=True)
+    for ax, (name, (strength, signed)) in zip(np.atleast_1d(axes), snapshots.items(), strict=True):
+        wiring_diagram(strength, signed, positions, ax=ax, title=name)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def bimt_schedule(history: dict):
+    """Training of the pruned primary: hidden-layer sparsity and λ (left), connection cost and training
+    cross-entropy (right), against the training step."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
+    steps = np.asarray(history["step"])
+    left.plot(steps, 100 * np.asarray(history["sparsity"]), "o-", label="hidden-layer sparsity")
+    left.set(xlabel="training step", ylabel="sparsity (%)")
+    lam = left.twinx()
+    lam.step(steps, history["lam"], where="post", color="C1", label="λ")
+    lam.set(yscale="log", ylabel="λ (connection-cost weight)")
+    lam.grid(False)
+    left.legend(handles=left.lines + lam.lines, loc="lower right")
+    right.plot(steps, history["cost"], "o-", color="C2", label="connection cost")
+    right.set(xlabel="training step", ylabel="connection cost")
+    ce = right.twinx()
+    ce.plot(steps[1:], history["loss"][1:], "s--", color="C3", label="training cross-entropy")
+    ce.set_ylabel("cross-entropy")
+    ce.grid(False)
+    right.legend(handles=right.lines + ce.lines, loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def accuracy_vs_sparsity(trained: tuple, one_shot: tuple, target: tuple | None = None, ax=None):
+    """Test accuracy against hidden-layer sparsity: along BIMT + progressive pruning (``trained`` = (sparsity,
+    accuracy) sequences) and for one-shot magnitude pruning of the dense primary without retraining
+    (``one_shot``). ``target`` = (sparsity, accuracy) draws the required corner as dotted lines."""
+    ax = ax or plt.subplots(figsize=(6, 3.8))[1]
+    ax.plot(100 * np.asarray(trained[0]), 100 * np.asarray(trained[1]), "o-", label="during BIMT + progressive pruning")
+    ax.plot(100 * np.asarray(one_shot[0]), 100 * np.asarray(one_shot[1]), "s--", label="dense primary, one-shot pruned")
+    if target is not None:
+        ax.axvline(100 * target[0], color="grey", ls=":", lw=1)
+        ax.axhline(100 * target[1], color="grey", ls=":", lw=1, label="target corner")
+    ax.set(xlabel="hidden-layer sparsity (%)", ylabel="test accuracy (%)")
+    ax.legend(loc="lower left")
+    return ax
+
+
+def polysemanticity_histograms(dense: dict, pruned: dict, fraction: float, n_classes: int = 10):
+    """Per hidden layer (rows): how many classes each live neuron responds to (left) and its class-selectivity
+    index (right), dense and pruned bars side by side. ``dense``/``pruned``: {layer: {"n_classes": ints,
+    "selectivity": floats}} for live neurons only."""
+    layers = list(dense)
+    fig, axes = plt.subplots(len(layers), 2, figsize=(10, 3 * len(layers)), squeeze=False)
+    counts = np.arange(1, n_classes + 1)
+    edges = np.linspace(0, 1, 11)
+    for (left, right), layer in zip(axes, layers, strict=True):
+        for k, (name, data) in enumerate((("dense", dense[layer]), ("pruned", pruned[layer]))):
+            n = np.asarray(data["n_classes"])
+            share = np.array([(n == c).mean() for c in counts])
+            left.bar(counts + (k - 0.5) * 0.4, 100 * share, width=0.4, color=f"C{k}", label=f"{name} ({len(n)} live)")
+            sel = np.asarray(data["selectivity"])
+            hist = np.histogram(sel, bins=edges)[0] / len(sel)
+            right.bar(edges[:-1] + 0.05 + (k - 0.5) * 0.04, 100 * hist, width=0.04, color=f"C{k}", label=name)
+        left.set(xlabel=f"classes with mean activation ≥ {fraction:g} × the neuron's max", ylabel="neurons (%)",
+                 xticks=counts, title=f"{layer}: classes per neuron")
+        right.set(xlabel="class-selectivity index", ylabel="neurons (%)", xlim=(0, 1), title=f"{layer}: selectivity")
+        left.legend()
+        right.legend()
+    fig.tight_layout()
+    return fig
+
+
+def modularity_bars(values: dict, ax=None):
+    """Newman modularity per network: the measured value and the mean (± sd) of its shuffled null models.
+    ``values``: {network: (measured, null_mean, null_sd)}."""
+    ax = ax or plt.subplots(figsize=(5, 3.5))[1]
+    names = list(values)
+    x = np.arange(len(names))
+    measured = [values[n][0] for n in names]
+    ax.bar(x - 0.2, measured, width=0.4, label="measured")
+    ax.bar(x + 0.2, [values[n][1] for n in names], width=0.4, yerr=[values[n][2] for n in names], capsize=4,
+           label="same weights, shuffled within each layer")
+    ax.set(xticks=x, ylabel="Newman modularity Q (Louvain)")
+    ax.set_xticklabels(names)
+    ax.legend(loc="upper left", fontsize="small")
+    return ax
+
+
+# --- Chapter 1: toy models ---
+# Drawing only: every number (norms, interference, dimensionalities, phases) is computed by symbiote_lite.toy.
+
+import matplotlib as mpl
+
+
+def _sparsity_title(s: float) -> str:
+    return f"S = {s:g}\n1/(1−S) = {1 / (1 - s):.3g}"
+
+
+def feature_vectors_2d(W, sparsity, importance, axes=None):
+    """One panel per instance: the columns W_i (2-D) drawn as arrows from the origin, coloured by importance.
+    ``W`` (instances, 2, n), ``sparsity`` (instances,), ``importance`` (n,)."""
+    W = np.asarray(W)
+    n_inst, _, n = W.shape
+    if axes is None:
+        axes = plt.subplots(1, n_inst, figsize=(1.9 * n_inst, 2.3), squeeze=False)[1][0]
+    colours = plt.cm.viridis(np.linspace(0.0, 0.9, n))
+    order = np.argsort(np.asarray(importance))  # least important first, so the important ones are on top
+    for ax, w, s in zip(axes, W, sparsity, strict=True):
+        ax.add_patch(plt.Circle((0, 0), 1.0, fill=False, ls=":", color="0.6"))
+        for i in order:
+            ax.plot([0, w[0, i]], [0, w[1, i]], color=colours[i], lw=2)
+            ax.scatter(w[0, i], w[1, i], color=colours[i], s=18, zorder=3)
+        ax.set(xlim=(-1.5, 1.5), ylim=(-1.5, 1.5), aspect="equal", xticks=[], yticks=[])
+        ax.set_title(_sparsity_title(s), fontsize="small")
+    return axes
+
+
+def gram_and_bias(gram, bias, sparsity, fig=None):
+    """Per instance, the n×n matrix WᵀW beside the bias b as a column; shared diverging colour scale."""
+    gram, bias = np.asarray(gram), np.asarray(bias)
+    n_inst, n, _ = gram.shape
+    fig = fig or plt.figure(figsize=(1.9 * n_inst, 2.1))
+    grid = fig.add_gridspec(1, 2 * n_inst, width_ratios=[n, 1.4] * n_inst, wspace=0.15)
+    vmax = max(np.abs(gram).max(), np.abs(bias).max())
+    kw = dict(cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+    for k in range(n_inst):
+        ax_g, ax_b = fig.add_subplot(grid[0, 2 * k]), fig.add_subplot(grid[0, 2 * k + 1])
+        image = ax_g.imshow(gram[k], **kw)
+        ax_b.imshow(bias[k][:, None], **kw)
+        ax_g.set(xticks=[], yticks=[], title=f"S = {sparsity[k]:g}")
+        ax_b.set(xticks=[], yticks=[])
+        if k == 0:
+            ax_g.set_ylabel("WᵀW")
+            ax_b.set_title("b", fontsize="small")
+    fig.colorbar(image, ax=fig.axes, fraction=0.02, pad=0.01)
+    return fig
+
+
+def norm_interference_bars(norms, interference, sparsity, vmax: float = 1.0):
+    """Per instance, one horizontal bar per feature (feature 0, the most important, on top): length ‖W_i‖,
+    colour Σ_{j≠i} (Ŵ_i·W_j)² (dark = a dimension of its own, bright = shares its direction)."""
+    norms, interference = np.asarray(norms), np.asarray(interference)
+    n_inst, n = norms.shape
+    fig, axes = plt.subplots(1, n_inst, figsize=(1.6 * n_inst, 0.16 * n + 1.2), sharey=True, squeeze=False)
+    cmap = plt.cm.plasma
+    for ax, length, colour, s in zip(axes[0], norms, interference, sparsity, strict=True):
+        ax.barh(np.arange(n), length, color=cmap(np.clip(colour / vmax, 0, 1)), height=0.8)
+        ax.set(xlim=(0, 1.3), title=_sparsity_title(s), xlabel="‖W_i‖")
+        ax.title.set_fontsize("small")
+        ax.grid(axis="y", visible=False)
+    axes[0, 0].invert_yaxis()
+    axes[0, 0].set_ylabel("feature (importance decreasing ↓)")
+    mappable = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, vmax))
+    fig.colorbar(mappable, ax=axes[0], fraction=0.02, pad=0.01, label="Σ_{j≠i} (Ŵ_i·W_j)²")
+    return fig
+
+
+def dims_per_feature_curve(inv_density, dims, references=(1.0, 0.5), ax=None):
+    """m/‖W‖_F² against 1/(1−S) (log axis), with dotted reference levels."""
+    ax = ax or plt.subplots(figsize=(6, 3.5))[1]
+    for level in references:
+        ax.axhline(level, ls=":", color="0.5")
+        ax.text(np.min(inv_density), level, f" {level:g}", va="bottom", ha="left", color="0.4", fontsize="small")
+    ax.plot(inv_density, dims, "o-", color="k", ms=4)
+    ax.set(xscale="log", xlabel="1/(1−S)", ylabel="dimensions per feature  m/‖W‖²_F", ylim=(0, 1.1))
+    return ax
+
+
+def feature_dimensionality_scatter(inv_density, dimensionality, dims, lines, labels=None):
+    """Left: every feature's D_i at its instance's 1/(1−S) (with the instance's m/‖W‖_F² as a line) and
+    reference lines. Right: histogram of all D_i above 0.3, same lines."""
+    inv_density, D = np.asarray(inv_density), np.asarray(dimensionality)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), width_ratios=[2.2, 1], sharey=True)
+    labels = labels or [f"{v:.3g}" for v in lines]
+    for level, label in zip(lines, labels, strict=True):
+        for ax in (left, right):
+            ax.axhline(level, ls=":", lw=1, color="0.5")
+        left.text(inv_density.max() * 1.05, level, label, va="center", fontsize="small", color="0.3")
+    x = np.repeat(inv_density[:, None], D.shape[1], axis=1)
+    left.scatter(x, D, s=7, alpha=0.35, color="C0", edgecolors="none", label="D_i of one feature")
+    left.plot(inv_density, dims, "-", color="k", lw=1, label="m/‖W‖²_F")
+    left.set(xscale="log", xlabel="1/(1−S)", ylabel="feature dimensionality D_i", ylim=(0, 1.08))
+    left.legend(loc="upper right", fontsize="small")
+    kept = D[D > 0.3]
+    right.hist(kept, bins=np.arange(0.3, 1.06, 0.005), orientation="horizontal", color="C0")
+    right.set(xlabel="features per 0.005 bin", xscale="log")
+    fig.tight_layout()
+    return fig
+
+
+def _log_edges(v):
+    """Cell edges, halfway in log space, around the log-spaced grid points ``v``."""
+    lv = np.log(np.asarray(v, dtype=float))
+    mid = (lv[1:] + lv[:-1]) / 2
+    return np.exp(np.concatenate([[2 * lv[0] - mid[0]], mid, [2 * lv[-1] - mid[-1]]]))
+
+
+def phase_maps(maps: dict, importance, density, names):
+    """Side-by-side categorical maps of the n=2, m=1 phases. ``maps``: {title: (len(density), len(importance))
+    int array}; axes: relative importance of feature 2 (x, log) and density 1−S (y, log)."""
+    colours = ["#4477AA", "#EE6677", "#CCBB44", "#BBBBBB"][: len(names)]
+    cmap = mpl.colors.ListedColormap(colours)
+    fig, axes = plt.subplots(1, len(maps), figsize=(4.6 * len(maps), 4.2), squeeze=False)
+    r, p = np.asarray(importance), np.asarray(density)
+    for ax, (title, phase) in zip(axes[0], maps.items(), strict=True):
+        ax.pcolormesh(_log_edges(r), _log_edges(p), np.asarray(phase), cmap=cmap, vmin=-0.5, vmax=len(names) - 0.5)
+        ax.set(xscale="log", yscale="log", xlabel="relative importance of feature 2", ylabel="density 1 − S",
+               title=title)
+        ax.grid(False)
+    handles = [mpl.patches.Patch(color=c, label=n) for c, n in zip(colours, names, strict=True)]
+    fig.legend(handles=handles, loc="lower center", ncol=len(names), bbox_to_anchor=(0.5, -0.06), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+# --- Chapters 4-5: symbiote and results ---
+
+
+def symbiote_curves(histories: dict, axes=None):
+    """Training and validation loss of each symbiote against the optimisation step, one panel per primary.
+    ``histories``: {label: history with step, train_loss, val_loss, val_retain, val_inhibit}."""
+    if axes is None:
+        fig, axes = plt.subplots(1, len(histories), figsize=(5 * len(histories), 3.5), squeeze=False, sharey=True)
+        axes = axes[0]
+    for ax, (label, h) in zip(axes, histories.items(), strict=True):
+        ax.plot(h["step"], h["train_loss"], "o-", ms=3, label="training loss (mean since last point)")
+        ax.plot(h["step"], h["val_loss"], "s-", ms=3, label="validation loss")
+        ax.plot(h["step"], h["val_retain"], ":", color="C2", label="validation: retain cross-entropy")
+        ax.plot(h["step"], h["val_inhibit"], "--", color="C3", label="validation: inhibition term")
+        ax.set(yscale="log", xlabel="optimisation step", title=label)
+    axes[0].set_ylabel("loss")
+    axes[0].legend(fontsize="small")
+    return axes[0].figure
+
+
+def diff_size_heatmap(sizes: dict, layer_names):
+    """Relative size of each diff, ‖ΔW‖ / ‖W‖ in %, per (hidden layer, inhibited digit), one panel per primary.
+    ``sizes``: {label: (n_layers, 10) array of fractions}."""
+    fig, axes = plt.subplots(1, len(sizes), figsize=(5.5 * len(sizes), 1.2 + 0.5 * len(layer_names)), squeeze=False)
+    vmax = max(float(np.max(v)) for v in sizes.values()) * 100
+    for ax, (label, s) in zip(axes[0], sizes.items(), strict=True):
+        sns.heatmap(100 * np.asarray(s), annot=True, fmt=".1f", cmap="mako_r", vmin=0, vmax=vmax, cbar=False, ax=ax,
+                    yticklabels=list(layer_names), annot_kws={"fontsize": 8})
+        ax.set(xlabel="inhibited digit", title=f"{label}: ‖ΔW‖ / ‖W‖ (%)")
+        ax.tick_params(axis="y", rotation=0)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_grid(cms, titles, suptitle: str | None = None, highlight=None):
+    """Ten (or any number of) confusion matrices in rows of five, colour ∝ log(count + 1), no annotations;
+    ``highlight[i]`` (a digit) outlines that row (the inhibited digit) of panel i."""
+    cms = np.asarray(cms)
+    n = len(cms)
+    nrows = (n + 4) // 5
+    fig, axes = plt.subplots(nrows, 5, figsize=(13, 2.8 * nrows), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.axis("off")
+    for i, (ax, cm, title) in enumerate(zip(axes.flat, cms, titles, strict=False)):
+        sns.heatmap(np.log10(cm + 1), cmap="viridis", cbar=False, ax=ax, square=True, vmin=0, vmax=np.log10(1200))
+        ax.set_title(title, fontsize=9)
+        ax.tick_params(labelsize=7)
+        if highlight is not None:
+            ax.add_patch(plt.Rectangle((0, highlight[i]), cm.shape[1], 1, fill=False, edgecolor="red", lw=1.5))
+        if i % 5 == 0:
+            ax.set_ylabel("true digit", fontsize=8)
+        if i >= n - 5:
+            ax.set_xlabel("predicted digit", fontsize=8)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def forget_retain_bars(scores: dict, forget_target: float, drop_target: float):
+    """Per inhibited digit: forget accuracy (left) and retain-accuracy drop in points (right), grouped bars per
+    primary, with the targets as dashed lines. ``scores``: {label: {"digit", "forget", "retain_drop"} (fractions)}."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 3.5))
+    width = 0.8 / len(scores)
+    for i, (label, s) in enumerate(scores.items()):
+        x = np.asarray(s["digit"]) + (i - (len(scores) - 1) / 2) * width
+        left.bar(x, 100 * np.asarray(s["forget"]), width, label=label)
+        right.bar(x, 100 * np.asarray(s["retain_drop"]), width, label=label)
+    left.axhline(100 * forget_target, ls="--", color="k", lw=1, label=f"target ≤ {100 * forget_target:g} %")
+    right.axhline(100 * drop_target, ls="--", color="k", lw=1, label=f"target ≤ {100 * drop_target:g} points")
+    right.axhline(0, color="grey", lw=0.8)
+    left.set(xlabel="inhibited digit", ylabel="forget accuracy (%)", xticks=range(10))
+    right.set(xlabel="inhibited digit", ylabel="retain drop (points)", xticks=range(10))
+    left.legend(fontsize="small")
+    right.legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def edit_cost_scatter(rows, ax=None):
+    """One point per (method, primary): wall time to produce one edit (x, log) against the worst retain drop
+    over the edited digits (y, points). ``rows``: dicts with method, primary, seconds, drop_max (fraction)."""
+    ax = ax or plt.subplots(figsize=(6.5, 4))[1]
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    markers = dict(zip(dict.fromkeys(r["primary"] for r in rows), "os^D", strict=False))
+    for r in rows:
+        if not np.isfinite(r["seconds"]):
+            continue
+        ax.scatter(r["seconds"], 100 * r["drop_max"], marker=markers[r["primary"]], s=50,
+                   color=f"C{methods.index(r['method'])}", label=f"{r['method']} ({r['primary']})")
+    ax.set(xscale="log", xlabel="wall time to produce one edit (s, log)", ylabel="worst retain drop (points)")
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.legend(fontsize="x-small", loc="center left", bbox_to_anchor=(1.01, 0.5))
     return ax

@@ -72,25 +72,31 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     return (predict(model, x) == y).float().mean().item()
 
 
-def train(config: PrimaryConfig, x, y, x_test=None, y_test=None, progress: bool = True):
+def train(config: PrimaryConfig, x, y, x_test=None, y_test=None, progress: bool = True, evals_per_epoch: int = 4):
     """Train a fresh model on in-memory tensors. Returns ``(model, history)``.
 
-    history: ``loss`` (mean training loss per epoch), ``test_acc`` (per epoch, when a test set is given),
-    ``seconds`` (training wall time, evaluation excluded).
+    history: ``step`` and ``loss`` (mean training loss over logging intervals of up to 25 steps), and, when a
+    test set is given, ``eval_step``, ``eval_seconds`` (training time so far) and ``test_acc`` at
+    ``evals_per_epoch`` points per epoch; ``seconds`` is the training wall time, evaluation excluded.
     """
     seed_everything(config.seed)
     device = x.device
     model = build_model(config).to(device, memory_format=torch.channels_last)  # faster convs on CPU
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     steps_per_epoch = len(y) // config.batch_size
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, config.lr, total_steps=config.epochs * steps_per_epoch)
+    total_steps = config.epochs * steps_per_epoch
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, config.lr, total_steps=total_steps)
+    eval_every = max(1, steps_per_epoch // evals_per_epoch)
+    log_every = max(1, min(25, steps_per_epoch // 4))
     gen = torch.Generator(device="cpu").manual_seed(config.seed)
-    history = {"loss": [], "test_acc": [], "seconds": 0.0}
-    for _ in tqdm(range(config.epochs), desc="primary epochs", disable=not progress):
+    history = {"step": [], "loss": [], "eval_step": [], "eval_seconds": [], "test_acc": [], "seconds": 0.0}
+    running = torch.zeros((), device=device)
+    step = 0
+    bar = tqdm(total=total_steps, desc="primary steps", disable=not progress)
+    for _ in range(config.epochs):
+        perm = torch.randperm(len(y), generator=gen).to(device)
         start = time.perf_counter()
         model.train()
-        perm = torch.randperm(len(y), generator=gen).to(device)
-        total = torch.zeros((), device=device)
         for i in range(steps_per_epoch):
             idx = perm[i * config.batch_size : (i + 1) * config.batch_size]
             xb = x[idx].contiguous(memory_format=torch.channels_last)
@@ -99,12 +105,24 @@ def train(config: PrimaryConfig, x, y, x_test=None, y_test=None, progress: bool 
             loss.backward()
             opt.step()
             sched.step()
-            total += loss.detach()
-        history["loss"].append(total.item() / steps_per_epoch)
+            running += loss.detach()
+            step += 1
+            if step % log_every == 0:
+                history["step"].append(step)
+                history["loss"].append(running.item() / log_every)
+                running.zero_()
+            if x_test is not None and (step % eval_every == 0 or step == total_steps):
+                history["seconds"] += time.perf_counter() - start
+                history["eval_step"].append(step)
+                history["eval_seconds"].append(history["seconds"])
+                history["test_acc"].append(accuracy(model, x_test, y_test))
+                model.train()
+                start = time.perf_counter()
         history["seconds"] += time.perf_counter() - start
-        if x_test is not None:
-            history["test_acc"].append(accuracy(model, x_test, y_test))
+        bar.update(steps_per_epoch)
+    bar.close()
     model.eval()
+    history["steps_per_epoch"] = steps_per_epoch
     return model.to(memory_format=torch.contiguous_format), history
 
 
