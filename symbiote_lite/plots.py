@@ -89,17 +89,18 @@ def wiring_stages(snapshots: dict, positions, suptitle: str | None = None):
 
 
 def bimt_schedule(history: dict):
-    """Training of the pruned primary: hidden-layer sparsity and λ (left), connection cost and training
-    cross-entropy (right), against the training step."""
+    """Training of the pruned primary: hidden-layer sparsity after each pruning update and λ per step (left),
+    connection cost and training cross-entropy at the checkpoints (right), against the training step."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
-    steps = np.asarray(history["step"])
-    left.plot(steps, 100 * np.asarray(history["sparsity"]), "o-", label="hidden-layer sparsity")
+    left.step(history["prune_steps"] + [history["steps"]], 100 * np.asarray(history["prune_sparsity"] +
+              history["prune_sparsity"][-1:]), where="post", label="hidden-layer sparsity")
     left.set(xlabel="training step", ylabel="sparsity (%)")
     lam = left.twinx()
-    lam.step(steps, history["lam"], where="post", color="C1", label="λ")
+    lam.step(np.arange(len(history["lam_by_step"])), history["lam_by_step"], where="post", color="C1", label="λ")
     lam.set(yscale="log", ylabel="λ (connection-cost weight)")
     lam.grid(False)
     left.legend(handles=left.lines + lam.lines, loc="lower right")
+    steps = np.asarray(history["step"])
     right.plot(steps, history["cost"], "o-", color="C2", label="connection cost")
     right.set(xlabel="training step", ylabel="connection cost")
     ce = right.twinx()
@@ -111,42 +112,58 @@ def bimt_schedule(history: dict):
     return fig
 
 
-def accuracy_vs_sparsity(trained: tuple, one_shot: tuple, target: tuple | None = None, ax=None):
-    """Test accuracy against hidden-layer sparsity: along BIMT + progressive pruning (``trained`` = (sparsity,
-    accuracy) sequences) and for one-shot magnitude pruning of the dense primary without retraining
-    (``one_shot``). ``target`` = (sparsity, accuracy) draws the required corner as dotted lines."""
-    ax = ax or plt.subplots(figsize=(6, 3.8))[1]
-    ax.plot(100 * np.asarray(trained[0]), 100 * np.asarray(trained[1]), "o-", label="during BIMT + progressive pruning")
-    ax.plot(100 * np.asarray(one_shot[0]), 100 * np.asarray(one_shot[1]), "s--", label="dense primary, one-shot pruned")
+def accuracy_vs_sparsity(trained: tuple, one_shot: tuple, target: tuple | None = None, frozen_step: int | None = None):
+    """Left: test accuracy against hidden-layer sparsity, along BIMT + progressive pruning (``trained`` = (sparsity,
+    accuracy, step) per checkpoint; the last point, the final model, starred) and for one-shot magnitude pruning of
+    the dense primary without retraining (``one_shot`` = (sparsity, accuracy)); ``target`` = (sparsity, accuracy)
+    draws the required corner. Right: the same checkpoints' accuracy against the training step, with the step at
+    which the masks were frozen."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [1.3, 1]})
+    sparsity, acc, steps = (np.asarray(v, dtype=float) for v in trained)
+    left.plot(100 * sparsity, 100 * acc, "o-", label="during BIMT + progressive pruning")
+    left.plot(100 * np.asarray(one_shot[0]), 100 * np.asarray(one_shot[1]), "s--",
+              label="dense primary, one-shot pruned")
+    for ax, x in ((left, 100 * sparsity), (right, steps)):
+        ax.plot(x[-1], 100 * acc[-1], "*", color="C0", markersize=14, label="the pruned primary", zorder=3)
     if target is not None:
-        ax.axvline(100 * target[0], color="grey", ls=":", lw=1)
-        ax.axhline(100 * target[1], color="grey", ls=":", lw=1, label="target corner")
-    ax.set(xlabel="hidden-layer sparsity (%)", ylabel="test accuracy (%)")
-    ax.legend(loc="lower left")
-    return ax
+        left.axvline(100 * target[0], color="grey", ls=":", lw=1)
+        left.axhline(100 * target[1], color="grey", ls=":", lw=1, label="target corner")
+        right.axhline(100 * target[1], color="grey", ls=":", lw=1)
+    left.set(xlabel="hidden-layer sparsity (%)", ylabel="test accuracy (%)")
+    left.legend(loc="lower left", fontsize="small")
+    right.plot(steps, 100 * acc, "o-")
+    if frozen_step is not None:
+        right.axvline(frozen_step, color="C3", ls="--", lw=1, label="masks frozen")
+        right.legend(loc="lower right", fontsize="small")
+    right.set(xlabel="training step", ylabel="test accuracy (%)", ylim=left.get_ylim())
+    fig.tight_layout()
+    return fig
 
 
-def polysemanticity_histograms(dense: dict, pruned: dict, fraction: float, n_classes: int = 10):
+def polysemanticity_histograms(networks: dict, fraction: float, n_classes: int = 10):
     """Per hidden layer (rows): how many classes each live neuron responds to (left) and its class-selectivity
-    index (right), dense and pruned bars side by side. ``dense``/``pruned``: {layer: {"n_classes": ints,
-    "selectivity": floats}} for live neurons only."""
-    layers = list(dense)
+    index (right), one bar per network side by side. ``networks``: {name: {layer: {"n_classes": ints,
+    "selectivity": floats}}} for live neurons only."""
+    names = list(networks)
+    layers = list(networks[names[0]])
     fig, axes = plt.subplots(len(layers), 2, figsize=(10, 3 * len(layers)), squeeze=False)
     counts = np.arange(1, n_classes + 1)
     edges = np.linspace(0, 1, 11)
+    width = 0.8 / len(names)
     for (left, right), layer in zip(axes, layers, strict=True):
-        for k, (name, data) in enumerate((("dense", dense[layer]), ("pruned", pruned[layer]))):
-            n = np.asarray(data["n_classes"])
+        for k, name in enumerate(names):
+            shift = (k - (len(names) - 1) / 2) * width
+            n = np.asarray(networks[name][layer]["n_classes"])
             share = np.array([(n == c).mean() for c in counts])
-            left.bar(counts + (k - 0.5) * 0.4, 100 * share, width=0.4, color=f"C{k}", label=f"{name} ({len(n)} live)")
-            sel = np.asarray(data["selectivity"])
+            left.bar(counts + shift, 100 * share, width=width, color=f"C{k}", label=f"{name} ({len(n)} live)")
+            sel = np.asarray(networks[name][layer]["selectivity"])
             hist = np.histogram(sel, bins=edges)[0] / len(sel)
-            right.bar(edges[:-1] + 0.05 + (k - 0.5) * 0.04, 100 * hist, width=0.04, color=f"C{k}", label=name)
+            right.bar(edges[:-1] + 0.05 + shift / 10, 100 * hist, width=width / 10, color=f"C{k}", label=name)
         left.set(xlabel=f"classes with mean activation ≥ {fraction:g} × the neuron's max", ylabel="neurons (%)",
                  xticks=counts, title=f"{layer}: classes per neuron")
         right.set(xlabel="class-selectivity index", ylabel="neurons (%)", xlim=(0, 1), title=f"{layer}: selectivity")
-        left.legend()
-        right.legend()
+        left.legend(fontsize="small")
+        right.legend(fontsize="small")
     fig.tight_layout()
     return fig
 
@@ -154,7 +171,7 @@ def polysemanticity_histograms(dense: dict, pruned: dict, fraction: float, n_cla
 def modularity_bars(values: dict, ax=None):
     """Newman modularity per network: the measured value and the mean (± sd) of its shuffled null models.
     ``values``: {network: (measured, null_mean, null_sd)}."""
-    ax = ax or plt.subplots(figsize=(5, 3.5))[1]
+    ax = ax or plt.subplots(figsize=(7.5, 3.8))[1]
     names = list(values)
     x = np.arange(len(names))
     measured = [values[n][0] for n in names]
@@ -217,7 +234,7 @@ def gram_and_bias(gram, bias, sparsity, fig=None):
     return fig
 
 
-def norm_interference_bars(norms, interference, sparsity, vmax: float = 1.0):
+def norm_interference_bars(norms, interference, sparsity, vmax: float = 2.0):
     """Per instance, one horizontal bar per feature (feature 0, the most important, on top): length ‖W_i‖,
     colour Σ_{j≠i} (Ŵ_i·W_j)² (dark = a dimension of its own, bright = shares its direction)."""
     norms, interference = np.asarray(norms), np.asarray(interference)
@@ -226,13 +243,14 @@ def norm_interference_bars(norms, interference, sparsity, vmax: float = 1.0):
     cmap = plt.cm.plasma
     for ax, length, colour, s in zip(axes[0], norms, interference, sparsity, strict=True):
         ax.barh(np.arange(n), length, color=cmap(np.clip(colour / vmax, 0, 1)), height=0.8)
-        ax.set(xlim=(0, 1.3), title=_sparsity_title(s), xlabel="‖W_i‖")
+        ax.set(xlim=(0, 1.3), title=_sparsity_title(s), xlabel=r"$\|W_i\|$")
         ax.title.set_fontsize("small")
         ax.grid(axis="y", visible=False)
+    axes[0, 0].set_yticks(np.arange(0, n, 2 if n > 10 else 1))
     axes[0, 0].invert_yaxis()
     axes[0, 0].set_ylabel("feature (importance decreasing ↓)")
     mappable = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, vmax))
-    fig.colorbar(mappable, ax=axes[0], fraction=0.02, pad=0.01, label="Σ_{j≠i} (Ŵ_i·W_j)²")
+    fig.colorbar(mappable, ax=axes[0], fraction=0.02, pad=0.01, label=r"$\sum_{j\neq i} (\hat W_i\cdot W_j)^2$")
     return fig
 
 
@@ -243,7 +261,7 @@ def dims_per_feature_curve(inv_density, dims, references=(1.0, 0.5), ax=None):
         ax.axhline(level, ls=":", color="0.5")
         ax.text(np.min(inv_density), level, f" {level:g}", va="bottom", ha="left", color="0.4", fontsize="small")
     ax.plot(inv_density, dims, "o-", color="k", ms=4)
-    ax.set(xscale="log", xlabel="1/(1−S)", ylabel="dimensions per feature  m/‖W‖²_F", ylim=(0, 1.1))
+    ax.set(xscale="log", xlabel="1/(1−S)", ylabel=r"dimensions per feature $m/\|W\|_F^2$", ylim=(0, 1.1))
     return ax
 
 
@@ -256,15 +274,18 @@ def feature_dimensionality_scatter(inv_density, dimensionality, dims, lines, lab
     for level, label in zip(lines, labels, strict=True):
         for ax in (left, right):
             ax.axhline(level, ls=":", lw=1, color="0.5")
-        left.text(inv_density.max() * 1.05, level, label, va="center", fontsize="small", color="0.3")
+        near_below = any(0 < level - other < 0.04 for other in lines)  # keep close labels apart
+        near_above = any(0 < other - level < 0.04 for other in lines)
+        va = "bottom" if near_below else "top" if near_above else "center"
+        right.text(1.02, level, label, va=va, fontsize="small", color="0.3", transform=right.get_yaxis_transform())
     x = np.repeat(inv_density[:, None], D.shape[1], axis=1)
-    left.scatter(x, D, s=7, alpha=0.35, color="C0", edgecolors="none", label="D_i of one feature")
-    left.plot(inv_density, dims, "-", color="k", lw=1, label="m/‖W‖²_F")
-    left.set(xscale="log", xlabel="1/(1−S)", ylabel="feature dimensionality D_i", ylim=(0, 1.08))
+    left.scatter(x, D, s=7, alpha=0.35, color="C0", edgecolors="none", label=r"$D_i$ of one feature")
+    left.plot(inv_density, dims, "-", color="k", lw=1, label=r"$m/\|W\|_F^2$")
+    left.set(xscale="log", xlabel="1/(1−S)", ylabel=r"feature dimensionality $D_i$", ylim=(0, 1.08))
     left.legend(loc="upper right", fontsize="small")
     kept = D[D > 0.3]
-    right.hist(kept, bins=np.arange(0.3, 1.06, 0.005), orientation="horizontal", color="C0")
-    right.set(xlabel="features per 0.005 bin", xscale="log")
+    right.hist(kept, bins=np.arange(0.3, 1.06, 0.01), orientation="horizontal", color="C0", log=True)
+    right.set(xlabel="features per 0.01 bin")
     fig.tight_layout()
     return fig
 
@@ -318,7 +339,7 @@ def diff_size_heatmap(sizes: dict, layer_names):
     """Relative size of each diff, ‖ΔW‖ / ‖W‖ in %, per (hidden layer, inhibited digit), one panel per primary.
     ``sizes``: {label: (n_layers, 10) array of fractions}."""
     fig, axes = plt.subplots(1, len(sizes), figsize=(5.5 * len(sizes), 1.2 + 0.5 * len(layer_names)), squeeze=False)
-    vmax = max(float(np.max(v)) for v in sizes.values()) * 100
+    vmax = max(float(np.max(np.asarray(v))) for v in sizes.values()) * 100
     for ax, (label, s) in zip(axes[0], sizes.items(), strict=True):
         sns.heatmap(100 * np.asarray(s), annot=True, fmt=".1f", cmap="mako_r", vmin=0, vmax=vmax, cbar=False, ax=ax,
                     yticklabels=list(layer_names), annot_kws={"fontsize": 8})
@@ -388,3 +409,99 @@ def edit_cost_scatter(rows, ax=None):
     ax.axhline(0, color="grey", lw=0.8)
     ax.legend(fontsize="x-small", loc="center left", bbox_to_anchor=(1.01, 0.5))
     return ax
+
+
+# --- Chapter 6: circuits ---
+
+
+def ablation_matrices(matrices: dict, suptitle: str | None = None):
+    """Per-class accuracy (%) after ablating each planted circuit: rows = ablated circuit, columns = true class,
+    one panel per variant. ``matrices``: {label: (10, 10) array of fractions}."""
+    fig, axes = plt.subplots(1, len(matrices), figsize=(5.2 * len(matrices), 4.6), squeeze=False)
+    for ax, (label, m) in zip(axes[0], matrices.items(), strict=True):
+        m = 100 * np.asarray(m)
+        sns.heatmap(m, annot=True, fmt=".0f", cmap="rocket", vmin=0, vmax=100, cbar=False, ax=ax, square=True,
+                    annot_kws={"fontsize": 7})
+        ax.set(xlabel="true class", ylabel="ablated circuit", title=label)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def planted_edit_maps(norms: dict, members: dict, units: int | None = None):
+    """Per-unit size of the symbiote's fc1 edit for each single-digit intervention (rows), each row scaled to its
+    maximum, with the planted circuit of the inhibited class marked by dots. ``norms``/``members``: {label: (10, H)}."""
+    fig, axes = plt.subplots(len(norms), 1, figsize=(12, 2.6 * len(norms)), squeeze=False)
+    for ax, (label, n) in zip(axes[:, 0], norms.items(), strict=True):
+        n = np.asarray(n)[:, :units]
+        member = np.asarray(members[label])[:, :units]
+        sns.heatmap(n / n.max(1, keepdims=True), cmap="mako_r", vmin=0, vmax=1, ax=ax, cbar=False)
+        rows, cols = np.nonzero(member)
+        ax.scatter(cols + 0.5, rows + 0.5, s=9, color="red", label="planted circuit of the inhibited class")
+        ax.set(xlabel="fc1 unit", ylabel="inhibited class", title=label)
+        ax.set_xticks(np.arange(0, n.shape[1], 8) + 0.5, np.arange(0, n.shape[1], 8))
+        ax.tick_params(axis="y", rotation=0)
+    axes[0, 0].legend(loc="upper right", fontsize="small", bbox_to_anchor=(1.0, 1.35))
+    fig.tight_layout()
+    return fig
+
+
+def per_digit_scores(scores: dict, null: tuple | None = None, ylabel: str = "", ax=None, null_label: str = "random"):
+    """Grouped bars of a score per digit for several methods; ``null`` = (low, high) shaded as the range expected by
+    chance. ``scores``: {method: (10,) values}."""
+    ax = ax or plt.subplots(figsize=(9, 3.2))[1]
+    width = 0.8 / len(scores)
+    for i, (label, s) in enumerate(scores.items()):
+        s = np.asarray(s)
+        ax.bar(np.arange(len(s)) + (i - (len(scores) - 1) / 2) * width, s, width, label=label)
+    if null is not None:
+        ax.axhspan(null[0], null[1], color="grey", alpha=0.25, label=null_label)
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set(xlabel="digit", ylabel=ylabel, xticks=range(10))
+    ax.legend(fontsize="small", ncol=len(scores) + 1)
+    return ax
+
+
+def cross_correlation(matrices: dict, vmax: float | None = None):
+    """Rank correlation between the edit for digit d (rows) and the ablation importance for digit d' (columns),
+    one panel per method. A diagonal that stands out means the edit targets that digit's own neurons."""
+    fig, axes = plt.subplots(1, len(matrices), figsize=(4.6 * len(matrices), 4.2), squeeze=False)
+    vmax = vmax or max(float(np.abs(np.asarray(m)).max()) for m in matrices.values())
+    for ax, (label, m) in zip(axes[0], matrices.items(), strict=True):
+        sns.heatmap(np.asarray(m), cmap="vlag", vmin=-vmax, vmax=vmax, center=0, ax=ax, cbar=False, square=True,
+                    annot=True, fmt=".1f", annot_kws={"fontsize": 6})
+        ax.set(xlabel="ablation importance for digit", ylabel="edit for digit", title=label)
+    fig.tight_layout()
+    return fig
+
+
+def generalisation_strips(groups: dict):
+    """Forget accuracy (left) and retain accuracy (right, %) of each intervention, grouped (single digits, seen
+    pairs, held-out pairs). ``groups``: {name: {"forget": values, "retain": values}} (fractions)."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
+    for ax, key in zip(axes, ("forget", "retain"), strict=True):
+        for i, g in enumerate(groups.values()):
+            v = 100 * np.asarray(g[key])
+            jitter = np.random.default_rng(i).uniform(-0.15, 0.15, len(v))
+            ax.scatter(i + jitter, v, s=14, color=f"C{i}", alpha=0.8)
+            ax.hlines(np.mean(v), i - 0.3, i + 0.3, color="k", lw=1.5)
+        ax.set_xticks(range(len(groups)), list(groups))
+        ax.set_ylabel(f"{key} accuracy (%)")
+    fig.tight_layout()
+    return fig
+
+
+def size_sweep(fractions, panels: dict, half: float = 0.5):
+    """Metrics of symbiotes of growing size against their parameter count as a fraction of the primary's (log x),
+    one panel per metric; the half-size budget as a dashed line. ``panels``: {ylabel: {series: values}}."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.3), squeeze=False)
+    for ax, (ylabel, series) in zip(axes[0], panels.items(), strict=True):
+        for label, v in series.items():
+            ax.plot(fractions, v, "o-", label=label)
+        ax.axvline(half, ls="--", color="k", lw=1)
+        ax.set(xscale="log", xlabel="symbiote parameters / primary's", ylabel=ylabel)
+        if len(series) > 1:
+            ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig
