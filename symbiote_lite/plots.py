@@ -79,7 +79,7 @@ def wiring_diagram(strength, signed, positions, ax=None, title: str | None = Non
 
 def wiring_stages(snapshots: dict, positions, suptitle: str | None = None):
     """One wiring diagram per stage; ``snapshots``: {stage title: (strength matrices, signed matrices)}."""
-    fig, axes = plt.subplots(1, len(snapshots), figsize=(4 * len(snapshots), 4.2), sharey=True)
+    fig, axes = plt.subplots(1, len(snapshots), figsize=(3.5 * len(snapshots), 3.8), sharey=True)
     for ax, (name, (strength, signed)) in zip(np.atleast_1d(axes), snapshots.items(), strict=True):
         wiring_diagram(strength, signed, positions, ax=ax, title=name)
     if suptitle:
