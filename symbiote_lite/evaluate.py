@@ -1,6 +1,19 @@
-"""Metrics the book reports, computed from predictions and labels."""
+"""Metrics the book reports, computed from predictions and labels, and the baselines of chapter 5."""
+
+import copy
+import time
+from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from symbiote_lite import bimt
+from symbiote_lite.artifacts import config_hash, load_or_build
+from symbiote_lite.data import load_mnist, train_val_split
+from symbiote_lite.primary import HIDDEN_LAYERS, LAST_LAYER, PrimaryConfig, build_model, load_or_train, predict
+from symbiote_lite.runtime import seed_everything
+from symbiote_lite.symbiote import N_DIGITS, SymbioteConfig, check_masks, edited_predict, optimise_diff
 
 
 def confusion_matrix(pred: torch.Tensor, target: torch.Tensor, n_classes: int = 10) -> torch.Tensor:
@@ -15,3 +28,286 @@ def per_class_accuracy(cm: torch.Tensor) -> torch.Tensor:
     """Recall of each class: diagonal over row sums (NaN for a class with no samples)."""
     cm = cm.double()
     return cm.diagonal() / cm.sum(1)
+
+
+# --- Chapters 4-5: forgetting and retaining, and the baselines the symbiote is compared with ---------------------
+
+
+def load_primaries(device, progress: bool = True) -> dict[str, tuple]:
+    """The two primaries the symbiote edits, from the artifact cache (trained if absent):
+    ``{"dense": (model, None, key), "pruned": (model, masks, key)}``, key = hash of the primary's config."""
+    dense_config, pruned_config = PrimaryConfig(), bimt.BIMTConfig()
+    dense, _ = load_or_train(dense_config, device, progress=progress)
+    pruned, masks, _ = bimt.load_or_train_pruned(pruned_config, device, progress=progress)
+    return {"dense": (dense, None, config_hash(dense_config)), "pruned": (pruned, masks, config_hash(pruned_config))}
+
+
+def batched_confusion(pred: torch.Tensor, target: torch.Tensor, n_classes: int = 10) -> torch.Tensor:
+    """Confusion matrices of B prediction rows against one label vector: pred (B, N), target (N,) -> (B, C, C)."""
+    if pred.ndim != 2 or pred.shape[1] != target.shape[0]:
+        raise ValueError(f"pred {tuple(pred.shape)} must be (B, N) with N = len(target) = {target.shape[0]}")
+    b = torch.arange(pred.shape[0], device=pred.device)[:, None]
+    idx = (b * n_classes + target.long()[None, :]) * n_classes + pred.long()  # (B, N) flat index of (b, true, pred)
+    counts = torch.bincount(idx.flatten().cpu(), minlength=pred.shape[0] * n_classes * n_classes)
+    return counts.reshape(pred.shape[0], n_classes, n_classes)
+
+
+def forget_retain(cm: torch.Tensor, targets) -> tuple[float, float]:
+    """From one confusion matrix and the inhibited digits:
+
+    * forget accuracy = fraction of images of an inhibited digit still classified as that digit;
+    * retain accuracy = accuracy on the images of every other digit.
+    """
+    targets = [int(t) for t in ([targets] if isinstance(targets, int) else targets)]
+    if not targets or any(not 0 <= t < cm.shape[0] for t in targets):
+        raise ValueError(f"targets={targets}: give one or more digits in 0..{cm.shape[0] - 1}")
+    cm = cm.double()
+    inhibited = torch.zeros(cm.shape[0], dtype=torch.bool)
+    inhibited[targets] = True
+    diag = cm.diagonal()
+    forget = diag[inhibited].sum() / cm[inhibited].sum()
+    retain = diag[~inhibited].sum() / cm[~inhibited].sum()
+    return forget.item(), retain.item()
+
+
+def edit_scores(cms: torch.Tensor, digits, base_cm: torch.Tensor) -> dict[str, list]:
+    """Per single-digit edit: forget and retain accuracy, beside the unedited primary's on the same images.
+
+    cms (T, C, C): confusion matrix after inhibiting ``digits[t]``; base_cm: the unedited primary's.
+    ``retain_drop`` = unedited retain − edited retain (a fraction; ×100 for points).
+    """
+    out = {"digit": [], "forget": [], "retain": [], "base_forget": [], "base_retain": [], "retain_drop": []}
+    for cm, d in zip(cms, digits, strict=True):
+        f, r = forget_retain(cm, [d])
+        bf, br = forget_retain(base_cm, [d])
+        for key, val in zip(out, (int(d), f, r, bf, br, br - r), strict=True):
+            out[key].append(val)
+    return out
+
+
+def summarise(scores: dict[str, list]) -> dict[str, float]:
+    """Worst and mean forget accuracy and retain drop over the edited digits."""
+    f, drop = torch.tensor(scores["forget"]), torch.tensor(scores["retain_drop"])
+    return {
+        "n_digits": len(f),
+        "forget_mean": f.mean().item(),
+        "forget_max": f.max().item(),
+        "drop_mean": drop.mean().item(),
+        "drop_max": drop.max().item(),
+    }
+
+
+def diff_confusions(primary, diffs: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Confusion matrices (B, 10, 10) of the primary edited by each of B diffs."""
+    return batched_confusion(edited_predict(primary, diffs, x), y)
+
+
+def model_confusion(model, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return confusion_matrix(predict(model, x), y)
+
+
+# --- baselines ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BaselineConfig:
+    direct_steps: int = 100  # baseline 1: optimisation steps of one diff per digit
+    finetune_lr: float = 3e-4  # baseline 2: Adam on the hidden layers ...
+    finetune_max_steps: int = 200  # ... until forget on the validation images <= forget_goal, or this many steps
+    finetune_batch: int = 128
+    ascent_weight: float = 1.0  # weight of the gradient-ascent term on the target digit
+    check_every: int = 1  # steps between checks of the stopping rule
+    forget_goal: float = 0.005  # the forget-accuracy target of the book (0.5 %)
+    retrain_digits: tuple = (3,)  # baseline 3 (retraining from scratch) is costly: only these digits ...
+    retrain_epochs: int = PrimaryConfig.epochs  # ... and this many epochs (the primary's own recipe)
+    seed: int = 0
+
+
+def suppress_row(primary, digits) -> dict[str, torch.Tensor]:
+    """Baseline 4 as diffs of the LAST layer: zero the target's row and give it a bias of -1e4 (B = len(digits))."""
+    w, b = getattr(primary, LAST_LAYER).weight.detach(), getattr(primary, LAST_LAYER).bias.detach()
+    onehot = F.one_hot(torch.as_tensor(list(digits), device=w.device), w.shape[0]).to(w.dtype)  # (B, 10)
+    dw = -onehot[:, :, None] * w[None]  # (B, 10, hidden): row t becomes 0
+    db = -onehot * (b[None] + 1e4)  # (B, 10): bias t becomes -1e4
+    return {f"{LAST_LAYER}.weight": dw, f"{LAST_LAYER}.bias": db}
+
+
+def random_like(diffs: dict[str, torch.Tensor], primary, masks: dict | None, seed: int = 0) -> dict[str, torch.Tensor]:
+    """Baseline 5: Gaussian diffs on the same (surviving) entries, each with the norm of the given diff."""
+    gen = torch.Generator().manual_seed(seed)
+    allowed = check_masks(primary, masks)
+    out = {}
+    for k, d in diffs.items():
+        r = torch.randn(d.shape, generator=gen).to(d.device)
+        if k in allowed:
+            r = r * allowed[k]
+        scale = d.flatten(1).norm(dim=1) / r.flatten(1).norm(dim=1).clamp_min(1e-12)  # (B,)
+        out[k] = r * scale.view(-1, *[1] * (d.ndim - 1))
+    return out
+
+
+def finetune_unlearn(primary, masks: dict | None, digit: int, config: BaselineConfig, x, y, x_val, y_val):
+    """Baseline 2: fine-tune the hidden layers with cross-entropy on the other digits minus ``ascent_weight`` ×
+    cross-entropy on the target (gradient ascent), stopping as soon as the target's forget accuracy on the
+    validation images is <= ``forget_goal``. Pruned weights stay 0. Returns ``(model, seconds, steps)``."""
+    seed_everything(config.seed)
+    start = time.perf_counter()
+    model = copy.deepcopy(primary).eval().requires_grad_(False)
+    allowed = {k: m.to(torch.float32) for k, m in check_masks(model, masks).items()}
+    params = dict(model.named_parameters())
+    trainable = [params[f"{layer}.{kind}"] for layer in HIDDEN_LAYERS for kind in ("weight", "bias")]
+    for p in trainable:
+        p.requires_grad_(True)
+    opt = torch.optim.Adam(trainable, lr=config.finetune_lr)
+    gen = torch.Generator().manual_seed(config.seed)
+    target_idx, rest_idx = (y == digit).nonzero().squeeze(1), (y != digit).nonzero().squeeze(1)
+    x_val_t = x_val[y_val == digit]
+    steps = 0
+    for steps in range(1, config.finetune_max_steps + 1):
+        it = target_idx[torch.randint(len(target_idx), (config.finetune_batch // 2,), generator=gen).to(y.device)]
+        ir = rest_idx[torch.randint(len(rest_idx), (config.finetune_batch,), generator=gen).to(y.device)]
+        loss = F.cross_entropy(model(x[ir]), y[ir]) - config.ascent_weight * F.cross_entropy(model(x[it]), y[it])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            for k, m in allowed.items():
+                params[k].mul_(m)
+        if steps % config.check_every == 0 and (predict(model, x_val_t) == digit).float().mean() <= config.forget_goal:
+            break
+    return model.requires_grad_(False).eval(), time.perf_counter() - start, steps
+
+
+def retrain_without(config: PrimaryConfig, masks: dict | None, digit: int, x, y, epochs: int, progress: bool = False):
+    """Baseline 3: train a fresh primary (same architecture and recipe; with ``masks``, the same sparse wiring,
+    re-applied after every step) on the training images of every digit but ``digit``. Returns ``(model, seconds)``.
+    """
+    seed_everything(config.seed)
+    start = time.perf_counter()
+    keep = y != digit
+    x, y = x[keep], y[keep]
+    model = build_model(config).to(x.device, memory_format=torch.channels_last)
+    params = dict(model.named_parameters())
+    allowed = {} if masks is None else {k: m.to(x.device, torch.float32) for k, m in masks.items()}
+    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    steps_per_epoch = len(y) // config.batch_size
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, config.lr, total_steps=epochs * steps_per_epoch)
+    gen = torch.Generator().manual_seed(config.seed)
+    model.train()
+    for step in tqdm(range(epochs * steps_per_epoch), desc=f"retrain without {digit}", disable=not progress):
+        i = step % steps_per_epoch
+        if i == 0:
+            perm = torch.randperm(len(y), generator=gen).to(x.device)
+        idx = perm[i * config.batch_size : (i + 1) * config.batch_size]
+        loss = F.cross_entropy(model(x[idx].contiguous(memory_format=torch.channels_last)), y[idx])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        with torch.no_grad():
+            for k, m in allowed.items():
+                params[k].mul_(m)
+    model = model.to(memory_format=torch.contiguous_format).eval().requires_grad_(False)
+    return model, time.perf_counter() - start
+
+
+def symbiote_edits(symbiote, primary, x, y, digits=range(N_DIGITS), repeats: int = 20) -> dict:
+    """The symbiote's single-digit edits on (x, y): confusion matrices, and the median wall time of one edit
+    (one intervention -> diffs, a single forward pass of the symbiote)."""
+    digits = [int(d) for d in digits]
+    eye = torch.eye(N_DIGITS, device=x.device)
+    with torch.no_grad():
+        diffs = symbiote(eye[digits])
+        times = []
+        for i in range(repeats):
+            start = time.perf_counter()
+            symbiote(eye[digits[i % len(digits)]][None])
+            times.append(time.perf_counter() - start)
+    cms = diff_confusions(primary, diffs, x, y)
+    return {"digits": digits, "cms": cms, "seconds": [float(torch.tensor(times).median())] * len(digits)}
+
+
+def run_baselines(
+    primary,
+    masks: dict | None,
+    primary_config: PrimaryConfig,
+    symbiote,
+    symbiote_config: SymbioteConfig,
+    config: BaselineConfig,
+    train: tuple,
+    val: tuple,
+    test: tuple,
+    progress: bool = True,
+) -> dict:
+    """The five baselines on one primary. Per method: ``digits``, ``cms`` (test-set confusion matrices, one per
+    edited digit), ``seconds`` (wall time to produce each edit). ``train``/``val``/``test`` are (x, y) pairs."""
+    (x, y), (xv, yv), (xt, yt) = train, val, test
+    digits = list(range(N_DIGITS))
+    eye = torch.eye(N_DIGITS, device=x.device)
+    out = {}
+
+    cms, secs = [], []
+    for d in tqdm(digits, desc="1 direct diffs", disable=not progress):
+        diffs, s = optimise_diff(primary, masks, eye[d], symbiote_config, x, y, steps=config.direct_steps)
+        cms.append(diff_confusions(primary, diffs, xt, yt)[0])
+        secs.append(s)
+    out["direct"] = {"digits": digits, "cms": torch.stack(cms), "seconds": secs}
+
+    cms, secs, steps = [], [], []
+    for d in tqdm(digits, desc="2 fine-tuning", disable=not progress):
+        model, s, n = finetune_unlearn(primary, masks, d, config, x, y, xv, yv)
+        cms.append(model_confusion(model, xt, yt))
+        secs.append(s)
+        steps.append(n)
+    out["finetune"] = {"digits": digits, "cms": torch.stack(cms), "seconds": secs, "steps": steps}
+
+    cms, secs = [], []
+    for d in tqdm(list(config.retrain_digits), desc="3 retraining", disable=not progress):
+        model, s = retrain_without(primary_config, masks, d, x, y, config.retrain_epochs)
+        cms.append(model_confusion(model, xt, yt))
+        secs.append(s)
+    out["retrain"] = {"digits": list(config.retrain_digits), "cms": torch.stack(cms), "seconds": secs}
+
+    start = time.perf_counter()
+    rows = suppress_row(primary, digits)
+    seconds = (time.perf_counter() - start) / len(digits)
+    out["last_row"] = {"digits": digits, "cms": diff_confusions(primary, rows, xt, yt), "seconds": [seconds] * 10}
+
+    with torch.no_grad():
+        noise = random_like(symbiote(eye), primary, masks, seed=config.seed)
+    out["random"] = {"digits": digits, "cms": diff_confusions(primary, noise, xt, yt), "seconds": [float("nan")] * 10}
+    return out
+
+
+@dataclass(frozen=True)
+class BaselinesRun:
+    """What keys the cached baseline results of one primary."""
+
+    baselines: BaselineConfig
+    symbiote: SymbioteConfig  # the diff form (rank) and loss of baseline 1, and the symbiote of baseline 5
+    primary: str
+    primary_key: str
+
+
+def load_or_run_baselines(
+    primary,
+    masks,
+    label: str,
+    key: str,
+    symbiote,
+    symbiote_config: SymbioteConfig,
+    config: BaselineConfig = BaselineConfig(),
+    progress: bool = True,
+) -> dict:
+    """``run_baselines`` on the training split / validation split of the symbiote and the test set, cached."""
+    device = next(primary.parameters()).device
+
+    def build():
+        x, y = load_mnist("train", device)
+        train, val = train_val_split(x, y, symbiote_config.val_size, symbiote_config.seed)
+        test = load_mnist("test", device)
+        return run_baselines(
+            primary, masks, PrimaryConfig(), symbiote, symbiote_config, config, train, val, test, progress=progress
+        )
+
+    return load_or_build(f"baselines-{label}", BaselinesRun(config, symbiote_config, label, key), build)

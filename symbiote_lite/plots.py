@@ -331,7 +331,7 @@ def symbiote_curves(histories: dict, axes=None):
         ax.plot(h["step"], h["val_inhibit"], "--", color="C3", label="validation: inhibition term")
         ax.set(yscale="log", xlabel="optimisation step", title=label)
     axes[0].set_ylabel("loss")
-    axes[0].legend(fontsize="small")
+    axes[0].legend(fontsize="small", loc="lower left")
     return axes[0].figure
 
 
@@ -355,7 +355,7 @@ def confusion_grid(cms, titles, suptitle: str | None = None, highlight=None):
     cms = np.asarray(cms)
     n = len(cms)
     nrows = (n + 4) // 5
-    fig, axes = plt.subplots(nrows, 5, figsize=(13, 2.8 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, 5, figsize=(13, 3.1 * nrows), squeeze=False)
     for ax in axes.flat[n:]:
         ax.axis("off")
     for i, (ax, cm, title) in enumerate(zip(axes.flat, cms, titles, strict=False)):
@@ -447,19 +447,22 @@ def planted_edit_maps(norms: dict, members: dict, units: int | None = None):
     return fig
 
 
-def per_digit_scores(scores: dict, null: tuple | None = None, ylabel: str = "", ax=None, null_label: str = "random"):
+def per_digit_scores(scores: dict, null: tuple | None = None, ylabel: str = "", ax=None, null_label: str = "random",
+                     legend: bool = True):
     """Grouped bars of a score per digit for several methods; ``null`` = (low, high) shaded as the range expected by
-    chance. ``scores``: {method: (10,) values}."""
+    chance. ``scores``: {method: (10,) values}; ``legend`` below the axes (off for all but one panel of a row)."""
     ax = ax or plt.subplots(figsize=(9, 3.2))[1]
     width = 0.8 / len(scores)
+    if null is not None:
+        ax.axhspan(null[0], null[1], color="grey", alpha=0.25, label=null_label, zorder=0)
     for i, (label, s) in enumerate(scores.items()):
         s = np.asarray(s)
-        ax.bar(np.arange(len(s)) + (i - (len(scores) - 1) / 2) * width, s, width, label=label)
-    if null is not None:
-        ax.axhspan(null[0], null[1], color="grey", alpha=0.25, label=null_label)
+        ax.bar(np.arange(len(s)) + (i - (len(scores) - 1) / 2) * width, s, width, label=label, zorder=2)
     ax.axhline(0, color="grey", lw=0.8)
     ax.set(xlabel="digit", ylabel=ylabel, xticks=range(10))
-    ax.legend(fontsize="small", ncol=len(scores) + 1)
+    if legend:
+        ax.legend(fontsize="small", ncol=len(scores) + 1, loc="upper center", bbox_to_anchor=(0.5, -0.22),
+                  frameon=False)
     return ax
 
 
@@ -492,13 +495,16 @@ def generalisation_strips(groups: dict):
     return fig
 
 
-def size_sweep(fractions, panels: dict, half: float = 0.5):
+def size_sweep(fractions, panels: dict, half: float = 0.5, references: dict | None = None):
     """Metrics of symbiotes of growing size against their parameter count as a fraction of the primary's (log x),
-    one panel per metric; the half-size budget as a dashed line. ``panels``: {ylabel: {series: values}}."""
+    one panel per metric; the half-size budget as a dashed line. ``panels``: {ylabel: {series: values}};
+    ``references``: {ylabel: {label: value}} drawn as dotted horizontal lines."""
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.3), squeeze=False)
     for ax, (ylabel, series) in zip(axes[0], panels.items(), strict=True):
         for label, v in series.items():
             ax.plot(fractions, v, "o-", label=label)
+        for i, (label, value) in enumerate((references or {}).get(ylabel, {}).items()):
+            ax.axhline(value, ls=":", color=f"C{i}", lw=1.2, label=label)
         ax.axvline(half, ls="--", color="k", lw=1)
         ax.set(xscale="log", xlabel="symbiote parameters / primary's", ylabel=ylabel)
         if len(series) > 1:
