@@ -359,11 +359,14 @@ def confusion_grid(cms, titles, suptitle: str | None = None, highlight=None):
     for ax in axes.flat[n:]:
         ax.axis("off")
     for i, (ax, cm, title) in enumerate(zip(axes.flat, cms, titles, strict=False)):
-        sns.heatmap(np.log10(cm + 1), cmap="viridis", cbar=False, ax=ax, square=True, vmin=0, vmax=np.log10(1200))
+        ax.imshow(np.log10(cm + 1), cmap="viridis", vmin=0, vmax=np.log10(1200))  # imshow: 20 panels draw fast
         ax.set_title(title, fontsize=9)
+        ax.set(xticks=range(cm.shape[1]), yticks=range(cm.shape[0]))
         ax.tick_params(labelsize=7)
+        ax.grid(False)
         if highlight is not None:
-            ax.add_patch(plt.Rectangle((0, highlight[i]), cm.shape[1], 1, fill=False, edgecolor="red", lw=1.5))
+            row = highlight[i]
+            ax.add_patch(plt.Rectangle((-0.5, row - 0.5), cm.shape[1], 1, fill=False, edgecolor="red", lw=1.5))
         if i % 5 == 0:
             ax.set_ylabel("true digit", fontsize=8)
         if i >= n - 5:

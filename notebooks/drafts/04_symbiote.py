@@ -204,8 +204,7 @@ plt.show()
 # **Figure.** Training of the two symbiotes (left: on the dense primary; right: on the pruned one), log scale.
 # Training loss: mean of the full loss over the steps since the previous point. Validation loss: the same loss for
 # the ten single-digit interventions on {glue:text}`sym_val_curve` of the held-out images (no pair interventions, no
-# size penalty), with its two
-# parts: the cross-entropy on images whose digit is kept, and the inhibition term on images whose digit is
+# size penalty), with its two parts: the cross-entropy on images whose digit is kept, and the inhibition term on images whose digit is
 # inhibited (before the weight λ). The learning rate follows a one-cycle schedule (warm-up over the first 15 % of
 # the steps, then cosine decay).
 
