@@ -27,14 +27,18 @@ class PrimaryConfig:
     channels2: int = 32
     hidden: int = 64
     epochs: int = 2
-    batch_size: int = 128
-    lr: float = 5e-3  # peak of the one-cycle schedule
+    batch_size: int = 256
+    lr: float = 1e-2  # peak of the one-cycle schedule
     weight_decay: float = 1e-4
     seed: int = 0
 
 
 class PrimaryCNN(nn.Module):
-    """conv1 -> conv2 -> fc1 -> fc2, ReLU and 2x2 max-pooling after each conv."""
+    """conv1 -> conv2 -> fc1 -> fc2, 2x2 max-pooling and ReLU after each conv.
+
+    Pooling comes before the ReLU: the two commute (max and ReLU are both monotone), and this order applies
+    the ReLU and its backward pass to a quarter as many values, which makes training noticeably faster on CPU.
+    """
 
     def __init__(self, channels1: int = 8, channels2: int = 32, hidden: int = 64):
         super().__init__()
@@ -44,8 +48,8 @@ class PrimaryCNN(nn.Module):
         self.fc2 = nn.Linear(hidden, 10)
 
     def forward(self, x, return_hidden: bool = False):
-        a1 = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        a2 = F.max_pool2d(F.relu(self.conv2(a1)), 2)
+        a1 = F.relu(F.max_pool2d(self.conv1(x), 2))
+        a2 = F.relu(F.max_pool2d(self.conv2(a1), 2))
         a3 = F.relu(self.fc1(a2.flatten(1)))
         logits = self.fc2(a3)
         if return_hidden:

@@ -374,23 +374,35 @@ class DirectDiff(nn.Module):
 def optimise_diff(
     primary: PrimaryCNN, masks: dict | None, z: torch.Tensor, config: SymbioteConfig, x, y, steps: int | None = None
 ):
-    """Fit one ``DirectDiff`` to the intervention ``z`` (10,) with the symbiote's loss, batches and schedule.
+    """Fit one ``DirectDiff`` to each intervention of ``z`` ((10,) or (B, 10)) with the symbiote's loss, batches
+    and schedule, all B in one loop on shared image batches.
 
-    Returns ``(diffs {name: (1, *shape)}, seconds)``. ``steps`` defaults to ``config.steps``.
+    Every diff has its own factors and coefficients (initialised as if it were fitted alone), so optimising B of them
+    together is nearly B separate runs for the price of one batched loop: averaging the loss over B interventions
+    scales each diff's gradient by about 1/B, which Adam's normalised steps absorb, and its retain and inhibition
+    terms are averaged over the whole batch's counts rather than its own (the same ratio on average).
+    Returns ``(diffs {name: (B, *shape)}, seconds)``. ``steps`` defaults to ``config.steps``.
     """
     steps = steps or config.steps
     seed_everything(config.seed)
     start = time.perf_counter()
     primary = primary.eval().requires_grad_(False)
-    direct = DirectDiff(primary, masks, config.rank)
+    z = z.reshape(-1, N_DIGITS).to(x.device)
+    direct = nn.ModuleList()
+    for _ in range(len(z)):
+        seed_everything(config.seed)
+        direct.append(DirectDiff(primary, masks, config.rank))
     base = frozen_params(primary)
     opt = torch.optim.Adam(direct.parameters(), lr=config.lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, config.lr, total_steps=steps, pct_start=0.15)
     gen = torch.Generator().manual_seed(config.seed)
-    z = z.reshape(1, N_DIGITS).to(x.device)
+    def all_diffs():
+        each = [d() for d in direct]
+        return {k: torch.cat([e[k] for e in each]) for k in each[0]}
+
     for _ in range(steps):
         idx = torch.randint(len(y), (config.batch_size,), generator=gen).to(x.device)
-        diffs = direct()
+        diffs = all_diffs()
         loss, _, _ = inhibition_loss(edited_logits(primary, diffs, x[idx]), y[idx], z, config.inhibit_weight)
         loss = loss + config.diff_penalty * relative_diff_size(diffs, base)
         opt.zero_grad(set_to_none=True)
@@ -398,5 +410,5 @@ def optimise_diff(
         opt.step()
         sched.step()
     with torch.no_grad():
-        diffs = {k: v.detach() for k, v in direct().items()}
+        diffs = {k: v.detach() for k, v in all_diffs().items()}
     return diffs, time.perf_counter() - start

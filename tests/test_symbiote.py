@@ -180,3 +180,16 @@ def test_direct_diff_on_pruned_primary(tiny_primary):
     before = (pruned(xv).argmax(1)[yv == 5] == 5).float().mean()
     after = (edited_predict(pruned, diffs, xv)[0][yv == 5] == 5).float().mean()
     assert after < before - 0.5 and seconds > 0
+
+
+def test_direct_diffs_batched_each_inhibits_its_own_digit(tiny_primary):
+    x, y = synthetic_digits(600, seed=1)
+    z = torch.stack([multi_hot([5]), multi_hot([2])])
+    diffs, _ = optimise_diff(tiny_primary, None, z, TINY_SYM, x, y, steps=40)
+    assert all(d.shape[0] == 2 for d in diffs.values())
+    xv, yv = synthetic_digits(200, seed=2)
+    pred = edited_predict(tiny_primary, diffs, xv)  # (2, N)
+    for row, (target, other) in enumerate([(5, 2), (2, 5)]):
+        forget = (pred[row][yv == target] == target).float().mean()
+        kept = (pred[row][yv == other] == other).float().mean()
+        assert forget < 0.3 and kept > 0.7, f"diff {row}: forget {forget:.2f} of {target}, kept {kept:.2f} of {other}"

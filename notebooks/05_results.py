@@ -188,7 +188,10 @@ for label in primaries:
 # 1. **Direct diff** (the amortisation gap). The diff has exactly the symbiote's form (gains, $K$ rank-one terms
 #    with their factors $U, V$, bias shifts; masks on the pruned primary), but there is no hypernetwork: all its
 #    numbers are optimised for the one digit, with the same loss and batches, for {glue:text}`direct_steps` steps.
-#    If the symbiote were as good as this, sharing one network across all commands would cost nothing.
+#    The ten digits' diffs are optimised side by side in one batched loop (each has its own parameters, and Adam's
+#    normalised steps make this nearly the same as ten separate runs), and each edit is charged a tenth of the
+#    loop's time. If the symbiote were as good as this, sharing one network across all commands would cost
+#    nothing.
 # 2. **Fine-tuning unlearning.** The hidden layers `conv2` and `fc1` themselves are trained with Adam
 #    (learning rate {glue:text}`finetune_lr`) on cross-entropy over the other digits minus cross-entropy on the
 #    target (gradient ascent), pruned weights held at zero, until the target's forget accuracy on the *validation*
