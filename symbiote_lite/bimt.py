@@ -32,13 +32,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import prune
-from tqdm.auto import tqdm
 
 from symbiote_lite.artifacts import load_or_build
 from symbiote_lite.data import load_mnist
 from symbiote_lite.params import check_choice, check_range
 from symbiote_lite.primary import HIDDEN_LAYERS, PrimaryCNN, PrimaryConfig, accuracy, build_model, load_or_train
-from symbiote_lite.runtime import default_device, seed_everything
+from symbiote_lite.runtime import default_device, progress_bar, seed_everything
 
 WEIGHT_LAYERS = ("conv1", "conv2", "fc1", "fc2")  # layer k joins neuron row k to row k + 1
 NEURON_ROWS = ("input", "conv1", "conv2", "fc1", "fc2")  # a row is named after the layer that outputs it
@@ -354,7 +353,7 @@ def train_pruned(config: BIMTConfig, x, y, x_eval=None, y_eval=None, init_state=
 
     model.train()
     start = time.perf_counter()
-    for step in tqdm(range(steps + 1), desc="BIMT + pruning steps", disable=not progress):
+    for step in progress_bar(range(steps + 1), desc="BIMT + pruning steps", enabled=progress):
         lam = lam_at(step, steps, config.lam, config.lam_growth, config.lam_milestones)
         if step <= prune_end and (step % config.prune_every == 0 or step == prune_end):
             prune_to(model, cubic_sparsity(step, prune_end, config.target_sparsity), scope=config.prune_scope)

@@ -27,13 +27,12 @@ from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from symbiote_lite.artifacts import load_or_build
 from symbiote_lite.data import load_mnist, train_val_split
 from symbiote_lite.evaluate import batched_confusion, forget_retain
 from symbiote_lite.primary import HIDDEN_LAYERS, PrimaryCNN, count_parameters
-from symbiote_lite.runtime import seed_everything
+from symbiote_lite.runtime import progress_bar, seed_everything
 from symbiote_lite.symbiote import (
     N_DIGITS,
     DirectDiff,
@@ -226,7 +225,7 @@ def train_editor(
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, config.lr, total_steps=config.steps, pct_start=0.15)
     gen = torch.Generator().manual_seed(config.seed)
     history = {"loss": [], "seconds": 0.0}
-    for _ in tqdm(range(config.steps), desc="editor steps", disable=not progress):
+    for _ in progress_bar(range(config.steps), desc="editor steps", enabled=progress):
         start = time.perf_counter()
         idx = torch.randint(len(y), (config.batch_size,), generator=gen).to(x.device)
         z = sampler(gen)

@@ -6,13 +6,12 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from symbiote_lite import bimt
 from symbiote_lite.artifacts import config_hash, load_or_build
 from symbiote_lite.data import load_mnist, train_val_split
 from symbiote_lite.primary import HIDDEN_LAYERS, LAST_LAYER, PrimaryConfig, build_model, load_or_train, predict
-from symbiote_lite.runtime import seed_everything
+from symbiote_lite.runtime import progress_bar, seed_everything
 from symbiote_lite.symbiote import N_DIGITS, SymbioteConfig, check_masks, edited_predict, optimise_diff
 
 
@@ -195,7 +194,7 @@ def retrain_without(config: PrimaryConfig, masks: dict | None, digit: int, x, y,
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, config.lr, total_steps=epochs * steps_per_epoch)
     gen = torch.Generator().manual_seed(config.seed)
     model.train()
-    for step in tqdm(range(epochs * steps_per_epoch), desc=f"retrain without {digit}", disable=not progress):
+    for step in progress_bar(range(epochs * steps_per_epoch), desc=f"retrain without {digit}", enabled=progress):
         i = step % steps_per_epoch
         if i == 0:
             perm = torch.randperm(len(y), generator=gen).to(x.device)
@@ -252,13 +251,13 @@ def run_baselines(
         secs = [s / N_DIGITS] * N_DIGITS
     else:
         runs = [optimise_diff(primary, masks, eye[d], symbiote_config, x, y, steps=config.direct_steps)
-                for d in tqdm(digits, desc="1 direct diffs", disable=not progress)]
+                for d in progress_bar(digits, desc="1 direct diffs", enabled=progress)]
         diffs = {k: torch.cat([r[0][k] for r in runs]) for k in runs[0][0]}
         secs = [r[1] for r in runs]
     out["direct"] = {"digits": digits, "cms": diff_confusions(primary, diffs, xt, yt), "seconds": secs}
 
     cms, secs, steps = [], [], []
-    for d in tqdm(digits, desc="2 fine-tuning", disable=not progress):
+    for d in progress_bar(digits, desc="2 fine-tuning", enabled=progress):
         model, s, n = finetune_unlearn(primary, masks, d, config, x, y, xv, yv)
         cms.append(model_confusion(model, xt, yt))
         secs.append(s)
@@ -266,7 +265,7 @@ def run_baselines(
     out["finetune"] = {"digits": digits, "cms": torch.stack(cms), "seconds": secs, "steps": steps}
 
     cms, secs = [], []
-    for d in tqdm(list(config.retrain_digits), desc="3 retraining", disable=not progress):
+    for d in progress_bar(list(config.retrain_digits), desc="3 retraining", enabled=progress):
         model, s = retrain_without(primary_config, masks, d, x, y, config.retrain_epochs)
         cms.append(model_confusion(model, xt, yt))
         secs.append(s)

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from symbiote_lite.artifacts import load_or_build
 from symbiote_lite.data import load_mnist
-from symbiote_lite.runtime import default_device, seed_everything
+from symbiote_lite.runtime import default_device, progress_bar, seed_everything
 
 FIRST_LAYER = "conv1"
 HIDDEN_LAYERS = ("conv2", "fc1")
@@ -96,7 +95,7 @@ def train(config: PrimaryConfig, x, y, x_test=None, y_test=None, progress: bool 
     history = {"step": [], "loss": [], "eval_step": [], "eval_seconds": [], "test_acc": [], "seconds": 0.0}
     running = torch.zeros((), device=device)
     step = 0
-    bar = tqdm(total=total_steps, desc="primary steps", disable=not progress)
+    bar = progress_bar(total=total_steps, desc="primary steps", enabled=progress)
     for _ in range(config.epochs):
         perm = torch.randperm(len(y), generator=gen).to(device)
         start = time.perf_counter()

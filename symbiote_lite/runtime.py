@@ -1,8 +1,10 @@
-"""Where tensors live and how randomness is pinned."""
+"""Where tensors live, how randomness is pinned, and when progress bars show."""
 
+import os
 import random
 
 import torch
+from tqdm.auto import tqdm
 
 
 def default_device() -> torch.device:
@@ -15,3 +17,14 @@ def seed_everything(seed: int) -> torch.Generator:
     random.seed(seed)
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
+
+
+def progress_bars_off() -> bool:
+    """True when the environment sets ``TQDM_DISABLE`` (as ``make execute`` does, so that the executed notebooks
+    the book is built from carry no progress widgets). tqdm itself lets an explicit ``disable=`` win over it."""
+    return os.environ.get("TQDM_DISABLE", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def progress_bar(iterable=None, *, enabled: bool = True, **kwargs):
+    """A ``tqdm.auto`` bar, shown only when ``enabled`` and not switched off by ``TQDM_DISABLE``."""
+    return tqdm(iterable, disable=not enabled or progress_bars_off(), **kwargs)

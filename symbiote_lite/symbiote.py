@@ -25,12 +25,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, vmap
-from tqdm.auto import tqdm
 
 from symbiote_lite.artifacts import load_or_build
 from symbiote_lite.data import load_mnist, train_val_split
 from symbiote_lite.primary import HIDDEN_LAYERS, PrimaryCNN, count_parameters
-from symbiote_lite.runtime import seed_everything
+from symbiote_lite.runtime import progress_bar, seed_everything
 
 N_DIGITS = 10
 
@@ -279,7 +278,7 @@ def train_symbiote(
     history = {"step": [], "train_loss": [], "val_loss": [], "val_retain": [], "val_inhibit": [], "seconds": 0.0}
     running, n_running = 0.0, 0
     wall_start = time.perf_counter()
-    for step in tqdm(range(1, config.steps + 1), desc="symbiote steps", disable=not progress):
+    for step in progress_bar(range(1, config.steps + 1), desc="symbiote steps", enabled=progress):
         start = time.perf_counter()
         idx = torch.randint(len(y), (config.batch_size,), generator=gen).to(device)
         z = training_interventions(config.n_pairs, gen, device, config.max_digits)

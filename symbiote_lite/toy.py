@@ -22,11 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from symbiote_lite.artifacts import load_or_build
 from symbiote_lite.params import check_range
-from symbiote_lite.runtime import default_device, seed_everything
+from symbiote_lite.runtime import default_device, progress_bar, seed_everything
 
 
 @dataclass(frozen=True)
@@ -257,7 +256,7 @@ def _train(config: ToyConfig, device, progress: bool, log_every: int) -> dict:
     opt = make_optimizer([W, b], config)
     history, logged = [], []
     start = time.perf_counter()
-    for step in tqdm(range(config.steps), desc="toy models", disable=not progress, mininterval=1.0):
+    for step in progress_bar(range(config.steps), desc="toy models", enabled=progress, mininterval=1.0):
         for group in opt.param_groups:
             group["lr"] = config.lr * _cosine(step, config.steps)
         x = sample_batch(density, config.batch_size, config.n_features, source)
