@@ -40,8 +40,9 @@ if "google.colab" in sys.modules:
 # | `fc1` | 16·c₂ → h units | **hidden**: pruned in chapter 3, edited by the symbiote |
 # | `fc2` | h → 10 logits | **last** layer: never edited (editing it would make forgetting trivial) |
 #
-# ReLU and 2×2 max-pooling follow each convolution. The whole training set lives as one tensor in memory,
-# so an epoch is a loop over index slices with no data-loader overhead.
+# 2×2 max-pooling and a ReLU follow each convolution (pooling first: the two commute, and the ReLU then
+# touches a quarter as many values). The whole training set lives as one tensor in memory, so an epoch is a
+# loop over index slices with no data-loader overhead.
 
 # %% tags=["parameters"]
 EPOCHS = 2  # passes over the 60 000 training images
