@@ -9,10 +9,10 @@ sparsity ``S`` (a feature is 0 with probability S, else uniform on [0, 1]) and i
 Shapes in comments use i = instance, b = batch sample, m = hidden, n = feature.
 
 The trainer computes the gradient of the importance-weighted squared error by hand (no autograd graph) and
-draws only what a sparse batch needs (one uniform per entry for dense instances, the non-zeros alone for
-sparse ones); ``reference_loss`` is the plain autograd formulation that the tests and the benchmark compare
-it with. The module also holds the measurements the chapter reports
-(feature norms, interference, dimensionality) and the closed-form analysis of the n=2, m=1 phase diagram.
+draws one uniform number per batch cell shared by all instances (``sample_batch``); ``reference_loss`` is
+the plain autograd formulation that the tests and the benchmark compare it with. The module also holds the
+measurements the chapter reports (feature norms, interference, dimensionality) and the closed-form analysis
+of the n=2, m=1 phase diagram.
 """
 
 import math
@@ -110,67 +110,58 @@ class UniformSource:
             return torch.from_numpy(self.rng.random(shape, dtype=np.float32))
         return torch.rand(shape, generator=self.gen, device=self.device)
 
-    def kept_uniform(self, density: torch.Tensor, shape) -> torch.Tensor:
-        """(k, ...) entries that are 0 with probability 1 − density[k], else uniform on [0, 1), from ONE
-        uniform u per entry: the entry is kept when u < p, and then u / p is itself uniform on [0, 1)."""
-        scale = density.reshape(-1, *[1] * (len(shape) - 1))
-        if self.device.type == "cpu":  # numpy's multiply-by-mask is several times faster than torch's on a CPU
-            u = self.rng.random(shape, dtype=np.float32)
-            u /= scale.cpu().numpy()
-            return torch.from_numpy(np.multiply(u, u < 1.0, out=u))
-        u = self.draw(shape).div_(scale)
-        return torch.where(u < 1.0, u, 0.0)
 
+class Workspace:
+    """The big tensors of one training step, allocated once and overwritten every step.
 
-DENSE_ABOVE = 0.25  # instances at least this dense are sampled entry by entry, sparser ones gap by gap
-
-
-def _sample_gaps(density: torch.Tensor, inst: torch.Tensor, n_cells: int, source: UniformSource):
-    """Sorted flat indices (into an (instances·n_cells) grid) of the successes of Bernoulli(density[k]) trials
-    on the n_cells cells of instance ``inst[k]``, drawn gap by gap: the gap between successive successes is
-    geometric, ``1 + floor(log(u) / log(1 − p))`` for u uniform on (0, 1]."""
-    device = density.device
-    p = density.double().cpu()
-    mean = n_cells * p
-    # Draw a few standard deviations more gaps than expected; redraw in the (~1e-9) case of too few.
-    length = (mean + 6 * torch.sqrt(mean * (1 - p)) + 32).ceil().long()
-    inv_log_q = (1.0 / torch.log1p(-p)).float().to(device)
-    for _ in range(8):
-        length_d = length.to(device)
-        u = 1.0 - source.draw((int(length.sum()),)).to(device)  # (0, 1]
-        gaps = torch.log(u).mul_(torch.repeat_interleave(inv_log_q, length_d)).floor_().add_(1).long()
-        ends = gaps.cumsum(0)  # running position (1-based) of each success, all instances end to end
-        seg_last = length_d.cumsum(0) - 1
-        seg_base = torch.cat([ends.new_zeros(1), ends[seg_last[:-1]]])  # running position before each instance
-        if bool((ends[seg_last] - seg_base >= n_cells).all()):  # every instance's cells fully covered
-            break
-        length = 2 * length
-    else:  # pragma: no cover - astronomically unlikely
-        raise RuntimeError("sampling the sparse inputs failed to cover the batch; this is a bug")
-    local = ends - torch.repeat_interleave(seg_base + 1, length_d)  # 0-based cell within its instance
-    flat = local + torch.repeat_interleave(inst * n_cells, length_d)
-    return flat[local < n_cells]
-
-
-def sample_batch(density: torch.Tensor, batch_size: int, n_features: int, source: UniformSource):
-    """A batch (i, b, n): each entry is 0 with probability ``1 − density[i]``, else uniform on [0, 1).
-
-    Two exact samplers, chosen per instance by its density p:
-    * p ≥ ``DENSE_ABOVE``: one uniform per entry (``UniformSource.kept_uniform``; the textbook way draws two);
-    * sparser: only the non-zeros are drawn, their positions gap by gap (``_sample_gaps``) and then their
-      values, about 2·p numbers per entry instead of 2.
-    Returns x.
+    A fresh multi-megabyte tensor costs a page fault per 4 KiB page when first written, which on a CPU costs
+    more than the few operations done on it here, so the trainer reuses these. ``x`` holds the batch
+    (feature-major, (i, n, b)); ``pre`` holds the pre-activations and then the error signal; ``scratch``,
+    ``h`` and ``dh`` are intermediates of ``loss_and_grads``.
     """
-    n_inst, n_cells = len(density), batch_size * n_features
-    dense = (density >= DENSE_ABOVE).nonzero().squeeze(1)
-    sparse = (density < DENSE_ABOVE).nonzero().squeeze(1)
-    x = torch.zeros(n_inst, batch_size, n_features, device=density.device)
-    if len(dense):
-        x.index_copy_(0, dense, source.kept_uniform(density[dense], (len(dense), batch_size, n_features)).to(x.device))
-    if len(sparse):
-        flat = _sample_gaps(density[sparse], sparse, n_cells, source)
-        x.view(-1).put_(flat, source.draw((flat.numel(),)).to(density.device))
-    return x
+
+    def __init__(self, instances: int, hidden: int, features: int, batch: int, device=None, dtype=torch.float32):
+        big, small = (instances, features, batch), (instances, hidden, batch)
+        self.x, self.pre, self.scratch = (torch.empty(big, device=device, dtype=dtype) for _ in range(3))
+        self.h, self.dh = (torch.empty(small, device=device, dtype=dtype) for _ in range(2))
+
+    @classmethod
+    def for_config(cls, config: ToyConfig, device=None) -> "Workspace":
+        return cls(config.n_instances, config.n_hidden, config.n_features, config.batch_size, device)
+
+
+def sample_batch(density: torch.Tensor, batch_size: int, n_features: int, source: UniformSource,
+                 out: torch.Tensor | None = None) -> torch.Tensor:
+    """A batch x (i, b, n): each entry is 0 with probability ``1 − density[i]``, else uniform on [0, 1).
+
+    *Common random numbers*: each batch draws ONE uniform u per (sample, feature) cell and every instance
+    uses it. Instance i keeps the cell when u < p_i, and then its value is u / p_i, which, given u < p_i, is
+    itself uniform on [0, 1). So every instance sees exactly the data distribution of the model, entries
+    independent within a batch and batches independent from step to step, for one random number per cell
+    instead of two per cell *per instance* (the textbook way). Only the batches of different instances are
+    correlated (a cell kept by a sparse instance is kept by every denser one), which changes nothing for any
+    one model: instances never interact, the loss is a sum of per-instance terms.
+
+    The result is a (i, b, n) view of a contiguous feature-major (i, n, b) float32 tensor (``out`` if given,
+    e.g. ``Workspace.x``), the layout in which ``loss_and_grads`` multiplies fastest.
+    """
+    shape = (len(density), n_features, batch_size)
+    if out is None:
+        out = torch.empty(shape, device=density.device)
+    if out.shape != shape or out.dtype != torch.float32 or not out.is_contiguous():
+        raise ValueError(
+            f"out must be a contiguous float32 tensor of shape {shape} (instances, features, batch), "
+            f"got {out.dtype} {tuple(out.shape)}; pass Workspace.x of a workspace built for this batch"
+        )
+    p = density.reshape(-1, 1, 1)
+    if out.device.type == "cpu":  # numpy's multiply-by-mask is several times faster than torch's where()
+        v = out.numpy()
+        np.divide(source.rng.random(shape[1:], dtype=np.float32)[None], p.cpu().numpy(), out=v)
+        np.multiply(v, v < 1.0, out=v)
+    else:
+        torch.div(source.draw(shape[1:]).to(out.device)[None], p.to(out.device), out=out)
+        out.mul_(out < 1.0)
+    return out.transpose(1, 2)
 
 
 def reference_loss(W: torch.Tensor, b: torch.Tensor, x: torch.Tensor, importance: torch.Tensor) -> torch.Tensor:
@@ -180,30 +171,36 @@ def reference_loss(W: torch.Tensor, b: torch.Tensor, x: torch.Tensor, importance
     return (importance[:, None, :] * (x - out) ** 2).sum(-1).mean(-1)
 
 
-def loss_and_grads(W, b, x, importance, with_loss: bool = False):
+def loss_and_grads(W, b, x, importance, with_loss: bool = False, work: Workspace | None = None):
     """Hand-derived gradient of ``reference_loss(...).sum()`` w.r.t. W and b (plus the loss if asked).
 
     Per instance, with h = W x, pre = Wᵀh + b, a = ReLU(pre) and c_n = 2 I_n / B, the error signal is
     r = c ⊙ e with e = (a − x) ⊙ [pre > 0], and (W appears twice, as encoder and as decoder)
         ∂L/∂W = hᵀ r  +  (r Wᵀ)ᵀ x        ∂L/∂b = Σ_b r.
-    The importance c is folded into the small matrices (columns of W and of hᵀe) instead of the big batch
-    tensor, so the only passes over the (i, b, n) tensor are five matrix products and four cheap
-    elementwise ops (no autograd graph is kept).
+    Everything is computed feature-major (batch as the last, contiguous axis: ``x.transpose(1, 2)``, which
+    is contiguous for a batch from ``sample_batch``), so that the small hidden size m is never the fast axis
+    of a matrix product. The importance c is folded into the small matrices instead of the big batch tensor,
+    so the only passes over the (i, n, b) tensor are five matrix products and three cheap elementwise ops
+    (no autograd graph is kept). Intermediates go into ``work`` (a fresh ``Workspace`` if None).
     Returns (loss (i,) or None, dW (i, m, n), db (i, n)).
     """
+    n_inst, hidden, features = W.shape
     batch = x.shape[1]
-    h = torch.bmm(x, W.transpose(1, 2))  # (i,b,m)  h = W x
-    pre = torch.bmm(h, W).add_(b[:, None, :])  # (i,b,n)  Wᵀ h + b
+    if work is None:
+        work = Workspace(n_inst, hidden, features, batch, W.device, W.dtype)
+    xt = x.transpose(1, 2)  # (i,n,b)
+    h = torch.bmm(W, xt, out=work.h)  # (i,m,b)  h = W x
+    pre = torch.baddbmm(b[:, :, None], W.transpose(1, 2), h, out=work.pre)  # (i,n,b)  Wᵀ h + b
     loss = None
     if with_loss:
-        loss = (importance[:, None, :] * (pre.clamp(min=0) - x) ** 2).sum(-1).mean(-1)
+        loss = (importance[:, :, None] * (pre.clamp(min=0) - xt) ** 2).sum(1).mean(-1)
     a = pre.clamp_(min=0)  # a = ReLU(pre)   (in place: pre is not needed again)
-    err = a.addcmul_(x, torch.sign(a), value=-1.0)  # e = a − x·[pre > 0] = (a − x) where pre > 0, else 0
+    err = a.addcmul_(xt, torch.sign(a, out=work.scratch), value=-1.0)  # e = a − x·[pre > 0]: a − x where pre > 0
     c = (2.0 / batch) * importance  # (i,n)   r = c ⊙ e
-    dh = torch.bmm(err, (W * c[:, None, :]).transpose(1, 2))  # (i,b,m)  dh = r Wᵀ
-    dW = torch.bmm(h.transpose(1, 2), err).mul_(c[:, None, :])  # (i,m,n)  hᵀ r
-    dW.add_(torch.bmm(dh.transpose(1, 2), x))  # + dhᵀ x
-    db = err.sum(1).mul_(c)  # (i,n)  Σ_b r
+    dh = torch.bmm(W * c[:, None, :], err, out=work.dh)  # (i,m,b)  dh = W r   (i.e. r Wᵀ, feature-major)
+    dW = torch.bmm(h, err.transpose(1, 2)).mul_(c[:, None, :])  # (i,m,n)  hᵀ r
+    dW.baddbmm_(dh, xt.transpose(1, 2))  # + dhᵀ x
+    db = err.sum(2).mul_(c)  # (i,n)  Σ_b r
     return loss, dW, db
 
 
@@ -254,15 +251,16 @@ def _train(config: ToyConfig, device, progress: bool, log_every: int) -> dict:
     source = UniformSource(config.seed, device)
     density, importance = feature_density(config, device), feature_importance(config, device)
     opt = make_optimizer([W, b], config)
+    work = Workspace.for_config(config, device)
     history, logged = [], []
     start = time.perf_counter()
     for step in progress_bar(range(config.steps), desc="toy models", enabled=progress, mininterval=1.0):
         for group in opt.param_groups:
             group["lr"] = config.lr * _cosine(step, config.steps)
-        x = sample_batch(density, config.batch_size, config.n_features, source)
+        x = sample_batch(density, config.batch_size, config.n_features, source, out=work.x)
         log = step % log_every == 0 or step == config.steps - 1
         with torch.no_grad():
-            loss, W.grad, b.grad = loss_and_grads(W, b, x, importance, with_loss=log)
+            loss, W.grad, b.grad = loss_and_grads(W, b, x, importance, with_loss=log, work=work)
         if log:
             history.append(loss.tolist())
             logged.append(step)
@@ -276,9 +274,13 @@ def _train(config: ToyConfig, device, progress: bool, log_every: int) -> dict:
     }
 
 
+TRAINER_VERSION = 2  # part of the cache name: bump it when a change to the trainer changes what it returns
+
+
 def load_or_train(name: str, config: ToyConfig, device=None, progress: bool = True) -> dict:
-    """The cached payload of ``train(config)`` (trained and stored on first use)."""
-    return load_or_build(name, config, lambda: train(config, device, progress))
+    """The cached payload of ``train(config)`` (trained and stored on first use; the file name carries
+    ``TRAINER_VERSION``, so weights trained by an older trainer are never reused)."""
+    return load_or_build(f"{name}-v{TRAINER_VERSION}", config, lambda: train(config, device, progress))
 
 
 # ---------------------------------------------------------------------------------------------------------

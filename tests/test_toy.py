@@ -135,16 +135,32 @@ def test_classify_phase():
 
 
 def test_sample_batch_statistics():
-    density = torch.tensor([1.0, 0.6, 0.1, 0.003])  # both samplers (dense ≥ 0.25, gap-by-gap below)
+    density = torch.tensor([1.0, 0.6, 0.1, 0.003])
+    cells = 2000 * 50
     x = toy.sample_batch(density, 2000, 50, toy.UniformSource(0, "cpu"))
     assert x.shape == (4, 2000, 50) and x.min() >= 0 and x.max() < 1
     kept = (x > 0).float().mean((1, 2))
-    assert torch.allclose(kept, density, rtol=0.05)
+    assert ((kept - density).abs() <= 4 * (density * (1 - density) / cells).sqrt()).all()  # 4 binomial s.d.
     mean_kept = x.sum((1, 2)) / (x > 0).sum((1, 2))
     assert torch.allclose(mean_kept, torch.full((4,), 0.5), atol=0.02)
-    # positions are independent of the sample/feature layout: every feature is hit at the same rate
-    per_feature = (x[2] > 0).float().mean(0)
-    assert (per_feature - 0.1).abs().max() < 0.03
+    # every feature is hit at the same rate, and the features of one sample are independent (the count of
+    # non-zeros per sample has the binomial spread)
+    assert ((x[2] > 0).float().mean(0) - 0.1).abs().max() < 0.03
+    per_sample = (x[1] > 0).float().sum(1)
+    assert per_sample.std().item() == pytest.approx((50 * 0.6 * 0.4) ** 0.5, rel=0.1)
+
+
+def test_sample_batch_shares_one_uniform_per_cell_across_instances():
+    density = torch.tensor([0.9, 0.3, 0.05])
+    source = toy.UniformSource(0, "cpu")
+    x = toy.sample_batch(density, 300, 7, source)
+    assert x.transpose(1, 2).is_contiguous()  # feature-major storage
+    u = x * density[:, None, None]  # the shared uniform, where kept
+    assert torch.allclose(u[0][x[1] > 0], u[1][x[1] > 0]) and torch.allclose(u[1][x[2] > 0], u[2][x[2] > 0])
+    assert ((x[2] > 0) <= (x[1] > 0)).all() and ((x[1] > 0) <= (x[0] > 0)).all()  # nested supports
+    again = toy.sample_batch(density, 300, 7, source)
+    assert not torch.equal(x, again)  # a fresh draw every batch
+    assert torch.equal(x, toy.sample_batch(density, 300, 7, toy.UniformSource(0, "cpu")))  # seeded
 
 
 def test_fast_gradient_equals_dense_formulation():
