@@ -315,6 +315,39 @@ def phase_maps(maps: dict, importance, density, names):
     return fig
 
 
+def finite_data_vectors(features: list, points: list, sizes):
+    """Two rows, one column per training-set size T: top, every feature's 2-D direction W_i; bottom, every
+    training point's hidden vector h_t = W x_t; lines from the origin, each panel on its own scale (its
+    largest length is printed). ``features``: per size (n, 2); ``points``: per size (T, 2)."""
+    fig, axes = plt.subplots(2, len(sizes), figsize=(1.9 * len(sizes), 4.1), squeeze=False)
+    for k, size in enumerate(sizes):
+        for row, (vectors, colour) in enumerate(((features[k], "C0"), (points[k], "C3"))):
+            v, ax = np.asarray(vectors), axes[row, k]
+            scale = max(float(np.linalg.norm(v, axis=1).max()), 1e-9)
+            ax.plot(np.stack([np.zeros(len(v)), v[:, 0]]), np.stack([np.zeros(len(v)), v[:, 1]]),
+                    color=colour, lw=0.8, alpha=0.7)
+            ax.set(xlim=(-1.15 * scale, 1.15 * scale), ylim=(-1.15 * scale, 1.15 * scale), aspect="equal",
+                   xticks=[], yticks=[])
+            ax.text(0.03, 0.03, f"max {scale:.2g}", transform=ax.transAxes, fontsize="x-small", color="0.4")
+        axes[0, k].set_title(f"T = {size}", fontsize="small")
+    axes[0, 0].set_ylabel("features $W_i$")
+    axes[1, 0].set_ylabel("data points $W x_t$")
+    fig.tight_layout()
+    return fig
+
+
+def finite_data_losses(sizes, train, test, trivial: float, ax=None):
+    """Per-sample train and test loss against the training-set size T (log-log), with the loss of the best
+    constant output as a dotted line."""
+    ax = ax or plt.subplots(figsize=(5.2, 3.3))[1]
+    ax.plot(sizes, train, "o-", label="training set")
+    ax.plot(sizes, test, "s-", label="fresh test samples")
+    ax.axhline(trivial, ls=":", color="k", lw=1, label="best constant output")
+    ax.set(xscale="log", yscale="log", xlabel="training-set size T", ylabel="loss per sample")
+    ax.legend(fontsize="small")
+    return ax
+
+
 # --- Chapters 4-5: symbiote and results ---
 
 

@@ -126,6 +126,14 @@ def test_expected_loss_matches_monte_carlo():
     assert mc == pytest.approx(exact, rel=0.01)
 
 
+def test_hidden_vectors_and_memorisation_ratio_by_hand():
+    W = torch.tensor([[1.0, 0.0, 0.5], [0.0, 2.0, 0.0]])  # feature norms 1, 2, 0.5
+    X = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 2.0]])  # hidden vectors (1, 0) and (1, 0)
+    assert torch.equal(toy.hidden_vectors(W, X), torch.tensor([[1.0, 0.0], [1.0, 0.0]]))
+    assert toy.memorisation_ratio(W, X) == pytest.approx(1.0 / 2.0)
+    assert toy.memorisation_ratio(W, 4 * X) == pytest.approx(2.0)
+
+
 def test_classify_phase():
     W = torch.tensor([[[1.0, 0.1]], [[0.05, -1.0]], [[1.0, -0.9]], [[0.8, 0.9]]])
     assert toy.classify_phase(W).tolist() == [toy.NOT_REPRESENTED, toy.DEDICATED, toy.SUPERPOSITION, toy.OTHER]
@@ -267,3 +275,25 @@ def test_experiment_configs_are_valid_and_ordered():
 def test_best_of_seeds():
     losses = torch.tensor([3.0, 1.0, 2.0, 0.5, 0.7, 0.9])  # two cells of three seeds
     assert toy.best_of_seeds(losses, 3).tolist() == [1, 3]
+
+
+def test_finite_data_training_memorises_a_tiny_set_and_is_deterministic():
+    config = toy.FiniteDataConfig(n_features=60, sparsity=0.9, dataset_sizes=(3, 400), steps=600, test_size=500)
+    a = toy.train_finite(config, device="cpu")
+    b = toy.train_finite(config, device="cpu")
+    assert all(torch.equal(u, v) for u, v in zip(a["W"], b["W"], strict=True)) and a["test_loss"] == b["test_loss"]
+    assert [X.shape for X in a["X"]] == [(3, 60), (400, 60)] and a["W"][0].shape == (2, 60)
+    trivial = 60 * toy.single_feature_loss(0.1).item()
+    assert a["train_loss"][0] < 0.05 * trivial  # three samples are memorised ...
+    assert a["test_loss"][0] > 0.9 * trivial  # ... which does not carry over to new samples
+    assert toy.memorisation_ratio(a["W"][0], a["X"][0]) > 1 > toy.memorisation_ratio(a["W"][1], a["X"][1])
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [({"dataset_sizes": ()}, "dataset_sizes"), ({"dataset_sizes": (3, 0)}, "dataset_sizes"),
+     ({"sparsity": 1.0}, "sparsity"), ({"n_hidden": 60}, "n_hidden"), ({"warmup": 2.0}, "warmup")],
+)
+def test_finite_data_config_validation(change, message):
+    with pytest.raises(ValueError, match=message):
+        toy.FiniteDataConfig(**{"n_features": 60, **change})
