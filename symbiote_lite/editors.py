@@ -41,6 +41,8 @@ from symbiote_lite.symbiote import (
     edited_logits,
     frozen_params,
     inhibition_loss,
+    recipe_optimiser,
+    recipe_step,
     relative_diff_size,
     state_of,
     training_interventions,
@@ -221,8 +223,7 @@ def train_editor(
     seed_everything(config.seed)
     primary = primary.eval().requires_grad_(False)
     editor = build()
-    opt = torch.optim.Adam(editor.parameters(), lr=config.lr)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, config.lr, total_steps=config.steps, pct_start=0.15)
+    opt, sched = recipe_optimiser(editor.parameters(), config, config.steps)
     gen = torch.Generator().manual_seed(config.seed)
     history = {"loss": [], "seconds": 0.0}
     for _ in progress_bar(range(config.steps), desc="editor steps", enabled=progress):
@@ -230,12 +231,7 @@ def train_editor(
         idx = torch.randint(len(y), (config.batch_size,), generator=gen).to(x.device)
         z = sampler(gen)
         edit = editor(z)
-        loss, _, _ = inhibition_loss(apply(primary, edit, x[idx]), y[idx], z, config.inhibit_weight)
-        loss = loss + config.diff_penalty * penalty(editor, edit)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
+        loss = recipe_step(opt, sched, apply(primary, edit, x[idx]), y[idx], z, penalty(editor, edit), config)
         history["loss"].append(loss.item())
         history["seconds"] += time.perf_counter() - start
     history["n_params"] = count_parameters(editor)

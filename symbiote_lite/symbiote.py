@@ -238,6 +238,26 @@ def relative_diff_size(diffs: dict[str, torch.Tensor], base: dict[str, torch.Ten
 # --- training ------------------------------------------------------------------------------------------------
 
 
+def recipe_optimiser(params, config: SymbioteConfig, steps: int):
+    """(Adam at ``config.lr``, one-cycle schedule over ``steps`` with 15 % warm-up): the symbiote's recipe, which
+    the direct-diff baseline and the editors of chapter 6 reuse."""
+    opt = torch.optim.Adam(params, lr=config.lr)
+    return opt, torch.optim.lr_scheduler.OneCycleLR(opt, config.lr, total_steps=steps, pct_start=0.15)
+
+
+def recipe_step(opt, sched, logits: torch.Tensor, y: torch.Tensor, z: torch.Tensor, penalty: torch.Tensor,
+                config: SymbioteConfig) -> torch.Tensor:
+    """One optimisation step of the recipe on an edit's ``logits`` (B, N, 10): loss = ``inhibition_loss`` +
+    ``config.diff_penalty · penalty``, then backward, Adam step and schedule step. Returns the loss."""
+    loss, _, _ = inhibition_loss(logits, y, z, config.inhibit_weight)
+    loss = loss + config.diff_penalty * penalty
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    sched.step()
+    return loss
+
+
 def training_interventions(n_pairs: int, gen: torch.Generator, device, max_digits: int = 2) -> torch.Tensor:
     """The interventions of one step, (10 + n_pairs, 10): the ten single digits, then ``n_pairs`` random sets of
     2 to ``max_digits`` distinct digits (pairs when ``max_digits=2``).
@@ -271,8 +291,7 @@ def train_symbiote(
     primary = primary.eval().requires_grad_(False)
     sym = Symbiote(primary, masks, config)
     base = frozen_params(primary)
-    opt = torch.optim.Adam(sym.parameters(), lr=config.lr)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, config.lr, total_steps=config.steps, pct_start=0.15)
+    opt, sched = recipe_optimiser(sym.parameters(), config, config.steps)
     gen = torch.Generator().manual_seed(config.seed)
     z_val = torch.eye(N_DIGITS, device=device)
     history = {"step": [], "train_loss": [], "val_loss": [], "val_retain": [], "val_inhibit": [], "seconds": 0.0}
@@ -283,12 +302,8 @@ def train_symbiote(
         idx = torch.randint(len(y), (config.batch_size,), generator=gen).to(device)
         z = training_interventions(config.n_pairs, gen, device, config.max_digits)
         diffs = sym(z)
-        loss, _, _ = inhibition_loss(edited_logits(primary, diffs, x[idx]), y[idx], z, config.inhibit_weight)
-        loss = loss + config.diff_penalty * relative_diff_size(diffs, base)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
+        loss = recipe_step(opt, sched, edited_logits(primary, diffs, x[idx]), y[idx], z,
+                           relative_diff_size(diffs, base), config)
         running, n_running = running + loss.item(), n_running + 1
         history["seconds"] += time.perf_counter() - start
         if step % config.val_every == 0 or step == config.steps:
@@ -392,8 +407,7 @@ def optimise_diff(
         seed_everything(config.seed)
         direct.append(DirectDiff(primary, masks, config.rank))
     base = frozen_params(primary)
-    opt = torch.optim.Adam(direct.parameters(), lr=config.lr)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, config.lr, total_steps=steps, pct_start=0.15)
+    opt, sched = recipe_optimiser(direct.parameters(), config, steps)
     gen = torch.Generator().manual_seed(config.seed)
     def all_diffs():
         each = [d() for d in direct]
@@ -402,12 +416,8 @@ def optimise_diff(
     for _ in range(steps):
         idx = torch.randint(len(y), (config.batch_size,), generator=gen).to(x.device)
         diffs = all_diffs()
-        loss, _, _ = inhibition_loss(edited_logits(primary, diffs, x[idx]), y[idx], z, config.inhibit_weight)
-        loss = loss + config.diff_penalty * relative_diff_size(diffs, base)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
+        recipe_step(opt, sched, edited_logits(primary, diffs, x[idx]), y[idx], z, relative_diff_size(diffs, base),
+                    config)
     with torch.no_grad():
         diffs = {k: v.detach() for k, v in all_diffs().items()}
     return diffs, time.perf_counter() - start
