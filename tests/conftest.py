@@ -3,6 +3,7 @@ import struct
 
 import numpy as np
 import pytest
+import torch
 
 
 def write_idx(path, array: np.ndarray, compress: bool = False) -> None:
@@ -31,3 +32,20 @@ def fake_mnist(tmp_path):
         write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels, compress=True)
         arrays[prefix] = (images, labels)
     return tmp_path, arrays
+
+
+def _separable_digits(n: int = 256, seed: int = 0):
+    """Separable 28x28 'digits': class k lights up a k-dependent block of pixels, plus noise."""
+    g = torch.Generator().manual_seed(seed)
+    y = torch.arange(n) % 10
+    x = 0.3 * torch.randn(n, 1, 28, 28, generator=g)
+    for k in range(10):
+        r, c = divmod(k, 4)
+        x[y == k, 0, 6 * r : 6 * r + 6, 6 * c : 6 * c + 6] += 2.0
+    return x, y
+
+
+@pytest.fixture
+def toy_digits():
+    """A function (n=256, seed=0) -> (x (n, 1, 28, 28), y (n,)) of easily separable synthetic digits."""
+    return _separable_digits

@@ -252,18 +252,8 @@ def test_magnitude_pruned_copy_touches_only_hidden_layers():
     assert not (model.conv2.weight == 0).any(), "the original must be left alone"
 
 
-def _toy_digits(n, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    y = torch.arange(n) % 10
-    x = 0.3 * torch.randn(n, 1, 28, 28, generator=g)
-    for k in range(10):
-        r, c = divmod(k, 4)
-        x[y == k, 0, 6 * r : 6 * r + 6, 6 * c : 6 * c + 6] += 2.0
-    return x, y
-
-
-def test_train_pruned_returns_a_plain_pruned_model():
-    x, y = _toy_digits(160)
+def test_train_pruned_returns_a_plain_pruned_model(toy_digits):
+    x, y = toy_digits(160)
     cfg = bimt.BIMTConfig(
         primary=SMALL, from_dense=False, epochs=2, batch_size=16, target_sparsity=0.8, prune_until=0.5,
         prune_every=2, swap_every=3, lam=1e-3, n_checkpoints=4,
@@ -331,9 +321,9 @@ def test_polysemanticity_metrics_on_synthetic_neurons():
         bimt.classes_responded(means, 0.0)
 
 
-def test_polysemanticity_of_a_model_has_one_entry_per_hidden_neuron():
+def test_polysemanticity_of_a_model_has_one_entry_per_hidden_neuron(toy_digits):
     model = _small_model()
-    x, y = _toy_digits(40)
+    x, y = toy_digits(40)
     out = bimt.polysemanticity(model, x, y, 0.5)
     assert out["conv2"]["n_classes"].shape == (4,) and out["fc1"]["selectivity"].shape == (5,)
     assert out["fc1"]["means"].shape == (5, 10)

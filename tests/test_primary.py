@@ -12,17 +12,6 @@ from symbiote_lite.primary import (
 )
 
 
-def _toy_digits(n=256, seed=0):
-    """Separable 28x28 'digits': class k lights up a k-dependent block of pixels, plus noise."""
-    g = torch.Generator().manual_seed(seed)
-    y = torch.arange(n) % 10
-    x = 0.3 * torch.randn(n, 1, 28, 28, generator=g)
-    for k in range(10):
-        r, c = divmod(k, 4)
-        x[y == k, 0, 6 * r : 6 * r + 6, 6 * c : 6 * c + 6] += 2.0
-    return x, y
-
-
 def test_layer_roles_and_shapes():
     model = PrimaryCNN()
     names = [n for n, _ in model.named_children()]
@@ -33,8 +22,8 @@ def test_layer_roles_and_shapes():
     assert hidden["fc1"].shape == (3, model.fc1.out_features)
 
 
-def test_same_seed_gives_identical_weights():
-    x, y = _toy_digits()
+def test_same_seed_gives_identical_weights(toy_digits):
+    x, y = toy_digits()
     cfg = PrimaryConfig(epochs=1, batch_size=32, seed=7)
     a, _ = train(cfg, x, y, progress=False)
     b, _ = train(cfg, x, y, progress=False)
@@ -44,9 +33,9 @@ def test_same_seed_gives_identical_weights():
     assert not torch.equal(a.conv1.weight, c.conv1.weight)
 
 
-def test_training_learns_a_separable_task():
-    x, y = _toy_digits(512)
-    xt, yt = _toy_digits(200, seed=1)
+def test_training_learns_a_separable_task(toy_digits):
+    x, y = toy_digits(512)
+    xt, yt = toy_digits(200, seed=1)
     model, history = train(PrimaryConfig(epochs=3, batch_size=32, lr=3e-3), x, y, xt, yt, progress=False)
     assert history["loss"][-1] < history["loss"][0]
     assert len(history["test_acc"]) == 3 * 4 and history["eval_step"][-1] == 3 * history["steps_per_epoch"]
