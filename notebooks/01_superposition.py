@@ -438,12 +438,13 @@ if DEFAULTS:
 # %% [markdown]
 # At $T =$ {glue:text}`finite_small` the training points' hidden vectors are on average
 # {glue:text}`finite_ratio_small` times longer than the longest feature vector: the model has memorised its
-# few samples, each in a direction of its own, while every feature, seen in one sample at most, stays short. At $T =$ {glue:text}`finite_large` the
-# ratio is {glue:text}`finite_ratio_large`: {glue:text}`finite_big_large` features have long vectors, the
-# data points are short, and the points' vectors simply follow the features they contain. In between, the
+# few samples, each in a direction of its own, while every feature, seen in hardly any sample, stays short.
+# At $T =$ {glue:text}`finite_large` the ratio is {glue:text}`finite_ratio_large`:
+# {glue:text}`finite_big_large` features have long vectors, the data points are short, and the points'
+# vectors simply follow the features they contain. In between, the
 # model fits its training set with long vectors for features that happen to be frequent in it, which do not
-# carry over to new samples: the test loss is highest at $T =$ {glue:text}`finite_peak` (the table says
-# whether it falls again at the largest $T$, the double-descent shape). With two dimensions for a thousand
+# carry over to new samples: the test loss is highest at $T =$ {glue:text}`finite_peak` (the line under the
+# table says whether it falls again at the largest $T$, the double-descent shape). With two dimensions for a thousand
 # features even the generalising model gains little: its test loss is {glue:text}`finite_test_large` against
 # {glue:text}`finite_trivial` for the best constant output. What the experiment shows is *where* the model puts
 # its superposition, in the data points or in the features, not a low loss.
