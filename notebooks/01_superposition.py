@@ -148,7 +148,6 @@ for s, k, row in zip(pentagon.sparsity, count5.tolist(), norms5.tolist(), strict
     print(f"S = {s:<5}: {k} features with ‖W_i‖ > 0.5   norms " + " ".join(f"{v:.2f}" for v in row))
 
 # %%
-# NBVAL_CHECK_OUTPUT
 print("represented features per sparsity:", count5.tolist())
 if DEFAULTS:
     assert count5[sparsity5 == 0.0].item() == 2 and (dense_norms[:2] > 0.5).all(), (
@@ -156,6 +155,12 @@ if DEFAULTS:
     )
     assert (dense_norms[2:] < 0.25).all(), f"at S = 0 the other three should be ~0, got {dense_norms[2:].tolist()}"
     assert (count5[sparsity5 >= 0.9] == 5).all(), f"at S ≥ 0.9 all five should be represented: {count5.tolist()}"
+
+# %%
+# NBVAL_CHECK_OUTPUT
+at_zero = count5[sparsity5 == 0.0].item() == 2 and bool((dense_norms[:2] > 0.5).all() and (dense_norms[2:] < 0.25).all())
+print(f"S = 0: exactly the two most important features represented, the other three ~0: {at_zero}")
+print(f"S ≥ 0.9: all five features represented: {bool((count5[sparsity5 >= 0.9] == 5).all())}")
 
 # %% [markdown]
 # ## Which features get in, and how much they overlap
@@ -182,7 +187,6 @@ plt.show()
 # features grows and the bars turn bright: the model trades orthogonality for capacity.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 print("represented features (‖W_i‖ > 0.5) per sparsity:")
 print("  " + "  ".join(f"S={s:g}: {k}" for s, k in zip(crowd.sparsity, counts20.tolist(), strict=True)))
 glue("norms_dense", int(counts20[0]))
@@ -191,6 +195,11 @@ if DEFAULTS:
     assert (counts20.diff() >= 0).all() and counts20[-1] > counts20[0], (
         f"the number of represented features should grow with sparsity, got {counts20.tolist()}"
     )
+
+# %%
+# NBVAL_CHECK_OUTPUT
+grows = bool((counts20.diff() >= 0).all() and counts20[-1] > counts20[0])
+print(f"represented features never fewer at a higher sparsity, and more at the highest than at S = 0: {grows}")
 
 # %% [markdown]
 # From {glue:text}`norms_dense` represented features at $S=0$ (as many as there are dimensions) to

@@ -104,10 +104,13 @@ test_acc = (pred == y_test).float().mean().item()
 glue("primary_test_acc", 100 * test_acc)
 
 # %%
-# NBVAL_CHECK_OUTPUT
 print(f"test accuracy: {100 * test_acc:.1f} %")
 if (EPOCHS, SEED) == (2, 0):
     assert test_acc >= 0.99, f"the default primary must reach 99.0 % test accuracy, got {100 * test_acc:.2f} %"
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(f"test accuracy at least 99.0 %: {test_acc >= 0.99}")
 
 # %% [markdown]
 # The default primary reaches {glue:text}`primary_test_acc:.2f` % test accuracy with
