@@ -407,8 +407,8 @@ plt.show()
 # %% [markdown]
 # **Figure.** One column per training-set size $T$. Top row: the 1000 feature directions $W_i$ of the model
 # trained on $T$ samples; bottom row: the hidden vectors $W x_t$ of its $T$ training points. Each panel has
-# its own scale (the longest vector's length is printed in its corner), because the lengths differ by more than
-# a factor of ten between panels.
+# its own scale (the longest vector's length is printed in its corner), because the lengths differ widely
+# between panels.
 
 # %%
 plots.finite_data_losses(sizes, run["train_loss"], run["test_loss"], trivial)
@@ -450,12 +450,12 @@ if DEFAULTS:
 # few samples, each in a direction of its own, while every feature, seen in hardly any sample, stays short.
 # At $T =$ {glue:text}`finite_large` the ratio is {glue:text}`finite_ratio_large`:
 # {glue:text}`finite_big_large` features have long vectors, the data points are short, and the points'
-# vectors simply follow the features they contain. In between, the
-# model fits its training set with long vectors for features that happen to be frequent in it, which do not
-# carry over to new samples: the test loss is highest at $T =$ {glue:text}`finite_peak` (the line under the
-# table says whether it falls again at the largest $T$, the double-descent shape). With two dimensions for a thousand
-# features even the generalising model gains little: its test loss is {glue:text}`finite_test_large` against
-# {glue:text}`finite_trivial` for the best constant output. What the experiment shows is *where* the model puts
+# vectors simply follow the features they contain. In between, the model fits its training set with long
+# vectors for features that happen to be frequent in it, which do not carry over to new samples: the test loss
+# is highest at $T =$ {glue:text}`finite_peak` (the line under the table says whether it falls again at the
+# largest $T$, the double-descent shape). With two dimensions for a thousand features even the generalising
+# model gains little: its test loss is {glue:text}`finite_test_large` against {glue:text}`finite_trivial` for
+# the best constant output. What the experiment shows is *where* the model puts
 # its superposition, in the data points or in the features, not a low loss.
 #
 # ## What this chapter sets up
@@ -467,6 +467,8 @@ if DEFAULTS:
 #   **polysemantic** by construction, not by accident.
 # * How much superposition happens is governed by sparsity and importance, and the solutions come in discrete
 #   geometric phases rather than a smooth continuum.
+# * With few training samples a model can spend its capacity on memorising them: then the samples, not the
+#   features, sit in superposition.
 #
 # The MNIST network of the next chapter has the same ingredients at a larger scale: many more useful features
 # (strokes, loops, digit parts) than hidden units, each present in only some images. Chapter 3 squeezes it
