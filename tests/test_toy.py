@@ -171,6 +171,18 @@ def test_sample_batch_shares_one_uniform_per_cell_across_instances():
     assert torch.equal(x, toy.sample_batch(density, 300, 7, toy.UniformSource(0, "cpu")))  # seeded
 
 
+def test_sample_batch_into_a_workspace_and_bad_buffers():
+    density = torch.tensor([0.5, 0.2])
+    work = toy.Workspace(2, 3, 7, 40)
+    x = toy.sample_batch(density, 40, 7, toy.UniformSource(4, "cpu"), out=work.x)
+    assert x.data_ptr() == work.x.data_ptr() and x.shape == (2, 40, 7)
+    assert torch.equal(x, toy.sample_batch(density, 40, 7, toy.UniformSource(4, "cpu")))
+    wrong = (torch.empty(2, 40, 7), torch.empty(2, 7, 40, dtype=torch.float64), torch.empty(2, 40, 7).transpose(1, 2))
+    for bad in wrong:  # batch-major, float64, not contiguous
+        with pytest.raises(ValueError, match="Workspace.x"):
+            toy.sample_batch(density, 40, 7, toy.UniformSource(4, "cpu"), out=bad)
+
+
 def test_fast_gradient_equals_dense_formulation():
     torch.manual_seed(0)
     config = ToyConfig(**{**SMALL, "sparsity": (0.0, 0.3, 0.8, 0.97)})
