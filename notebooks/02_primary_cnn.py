@@ -105,12 +105,12 @@ glue("primary_test_acc", 100 * test_acc)
 
 # %%
 print(f"test accuracy: {100 * test_acc:.1f} %")
-if (EPOCHS, SEED) == (2, 0):
-    assert test_acc >= 0.99, f"the default primary must reach 99.0 % test accuracy, got {100 * test_acc:.2f} %"
 
 # %%
 # NBVAL_CHECK_OUTPUT
 print(f"test accuracy at least 99.0 %: {test_acc >= 0.99}")
+if (EPOCHS, SEED) == (2, 0):
+    assert test_acc >= 0.99, f"the default primary must reach 99.0 % test accuracy, got {100 * test_acc:.2f} %"
 
 # %% [markdown]
 # The default primary reaches {glue:text}`primary_test_acc:.2f` % test accuracy with

@@ -211,14 +211,13 @@ plt.show()
 # %%
 for label, h in histories.items():
     print(f"{label}: validation loss {h['val_loss'][0]:.2f} -> {h['val_loss'][-1]:.2f}")
-    assert h["val_loss"][-1] < 0.5 * h["val_loss"][0], f"{label}: the validation loss did not fall"
-    assert h["val_loss"][-1] < 1.5 * min(h["val_loss"]), f"{label}: the validation loss rose at the end (overfitting?)"
 
 # %%
 # NBVAL_CHECK_OUTPUT
 for label, h in histories.items():
     fell = h["val_loss"][-1] < 0.5 * h["val_loss"][0] and h["val_loss"][-1] < 1.5 * min(h["val_loss"])
     print(f"{label}: validation loss fell below half its start and did not rise at the end: {fell}")
+    assert fell, f"{label}: the validation loss did not fall below half, or rose at the end: {h['val_loss']}"
 
 # %% [markdown]
 # Training took {glue:text}`sym_seconds_dense` s (dense primary) and {glue:text}`sym_seconds_pruned` s (pruned

@@ -144,15 +144,15 @@ for label, s in scores.items():
     glue(f"worst_forget_{label}", 100 * worst_forget)
     glue(f"worst_drop_{label}", 100 * worst_drop)
     glue(f"base_acc_{label}", 100 * base_cms[label].diagonal().sum().item() / base_cms[label].sum().item())
-    assert worst_forget <= FORGET_TARGET, f"{label}: forget accuracy {100 * worst_forget:.2f} % misses the 0.5 % target"
-    assert worst_drop <= DROP_TARGET, f"{label}: retain drop {100 * worst_drop:.2f} points misses the 0.3-point target"
 
 # %%
 # NBVAL_CHECK_OUTPUT
 for label, s in scores.items():
-    met = max(s["forget"]) <= FORGET_TARGET and max(s["retain_drop"]) <= DROP_TARGET
+    worst_forget, worst_drop = max(s["forget"]), max(s["retain_drop"])
+    met = worst_forget <= FORGET_TARGET and worst_drop <= DROP_TARGET
     print(f"{label}: every digit forgotten to at most {100 * FORGET_TARGET:.1f} % with a retain drop of at most "
           f"{100 * DROP_TARGET:.1f} points: {met}")
+    assert met, f"{label}: worst forget {100 * worst_forget:.2f} %, worst retain drop {100 * worst_drop:.2f} points"
 
 # %%
 plots.forget_retain_bars(scores, FORGET_TARGET, DROP_TARGET)
@@ -280,19 +280,22 @@ for label in primaries:
     glue(f"break_even_{label}", break_even)
     glue(f"break_even_verdict_{label}", "more" if break_even > 10 else "fewer")
     glue(f"speedup_{label}", by[label, "direct"]["seconds"] / by[label, "symbiote"]["seconds"])
-    assert by[label, "random"]["forget_mean"] > 0.5, "a random diff of the same size should not forget the digit"
-    assert by[label, "last_row"]["forget_max"] == 0, "the last-layer edit removes the digit by construction"
-    assert by[label, "finetune"]["drop_max"] > by[label, "symbiote"]["drop_max"], "the prose says fine-tuning does worse"
-    assert by[label, "direct"]["drop_max"] <= by[label, "symbiote"]["drop_max"] + 1e-3, "the prose says direct >= symbiote"
 
 # %%
 # NBVAL_CHECK_OUTPUT
 for label in primaries:
-    print(f"{label}: a random diff of the symbiote's size keeps the digit: {by[label, 'random']['forget_mean'] > 0.5}; "
-          f"the last-layer edit forgets it entirely: {by[label, 'last_row']['forget_max'] == 0}")
-    print(f"{label}: fine-tuning's worst retain drop is larger than the symbiote's: "
-          f"{by[label, 'finetune']['drop_max'] > by[label, 'symbiote']['drop_max']}; direct optimisation's is at most "
-          f"the symbiote's (+0.1 points): {by[label, 'direct']['drop_max'] <= by[label, 'symbiote']['drop_max'] + 1e-3}")
+    random_keeps = by[label, "random"]["forget_mean"] > 0.5
+    row_forgets = by[label, "last_row"]["forget_max"] == 0
+    finetune_worse = by[label, "finetune"]["drop_max"] > by[label, "symbiote"]["drop_max"]
+    direct_as_good = by[label, "direct"]["drop_max"] <= by[label, "symbiote"]["drop_max"] + 1e-3
+    print(f"{label}: a random diff of the symbiote's size keeps the digit: {random_keeps}; "
+          f"the last-layer edit forgets it entirely: {row_forgets}")
+    print(f"{label}: fine-tuning's worst retain drop is larger than the symbiote's: {finetune_worse}; "
+          f"direct optimisation's is at most the symbiote's (+0.1 points): {direct_as_good}")
+    assert random_keeps, "a random diff of the same size should not forget the digit"
+    assert row_forgets, "the last-layer edit removes the digit by construction"
+    assert finetune_worse, "the prose says fine-tuning does worse"
+    assert direct_as_good, "the prose says direct >= symbiote"
 
 # %%
 plots.edit_cost_scatter(rows)
