@@ -7,10 +7,14 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 EXECUTED := _build/executed
 SRC := _build/src
 BENCH := _build/bench
+# MathJax ships with the book (no CDN): the npm registry's package, unpacked once into _build/vendor.
+MATHJAX_VERSION := 3.2.2
+MATHJAX_DIR := _build/vendor/mathjax-$(MATHJAX_VERSION)
+MATHJAX := $(MATHJAX_DIR)/es5/tex-mml-chtml.js
 # Progress bars are for people at a keyboard; executed and compared notebooks stay quiet.
 QUIET := TQDM_DISABLE=1 PYTHONWARNINGS=ignore::DeprecationWarning
 
-.PHONY: venv execute book test lint pairs sync refresh bench clean
+.PHONY: venv execute book test lint pairs sync refresh bench clean check-html colab-check
 
 venv: $(STAMP)
 
@@ -40,17 +44,33 @@ bench: $(STAMP)
 	  echo "== benchmark $$b"; $(QUIET) $(PY) $$b > $(BENCH)/$$(basename $$b .py).md || exit 1; cat $(BENCH)/$$(basename $$b .py).md; \
 	done
 
+$(MATHJAX):
+	rm -rf $(MATHJAX_DIR) && mkdir -p $(MATHJAX_DIR)
+	cd _build/vendor && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null
+	tar -xzf $(MATHJAX_DIR).tgz -C $(MATHJAX_DIR) --strip-components=1 package/es5
+	test -f $@
+
 # Build the HTML book from the executed copies and the benchmark tables (warnings are errors).
-book: execute bench
-	rm -rf $(SRC) && mkdir -p $(SRC)/notebooks $(SRC)/book/generated
+book: execute bench $(MATHJAX)
+	rm -rf $(SRC) && mkdir -p $(SRC)/notebooks $(SRC)/book/generated $(SRC)/_vendor
 	cp -r _config.yml _toc.yml book $(SRC)/
+	cp -r $(MATHJAX_DIR)/es5 $(SRC)/_vendor/mathjax
 	cp $(EXECUTED)/*.ipynb $(SRC)/notebooks/
 	cp $(EXECUTED)/timings.md $(BENCH)/*.md $(SRC)/book/generated/
 	$(VENV)/bin/jupyter-book build $(SRC) --path-output . -W -n --keep-going
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check symbiote_lite tests bench notebooks
+	$(VENV)/bin/ruff check symbiote_lite tests bench notebooks tools book/_ext
+	$(VENV)/bin/actionlint .github/workflows/*.yml
+
+# Load every page of the built book in headless Chromium (screenshots in _build/screenshots).
+check-html: $(STAMP)
+	$(PY) tools/check_html.py _build/html --screenshots _build/screenshots
+
+# Chapters 02 and 04 from an installed wheel in an empty folder, as on Colab (times in _build/colab-check).
+colab-check: $(STAMP)
+	bash tools/colab_check.sh $(VENV)
 
 # Unit tests (incl. the jupytext pair check), then nbval on the notebooks' headline cells.
 test: lint

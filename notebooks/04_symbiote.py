@@ -63,11 +63,11 @@ SEED = 0  # seeds initialisation, image batches and the random digit pairs
 # %%
 from symbiote_lite.params import check_range
 
-check_range("STEPS", STEPS, 10, 10_000, integer=True)
-check_range("RANK", RANK, 1, 64, integer=True)
-check_range("HIDDEN", HIDDEN, 4, 256, integer=True)
-check_range("INHIBIT_WEIGHT", INHIBIT_WEIGHT, 1e-3, 100.0)
-check_range("SEED", SEED, 0, 2**31 - 1, integer=True)
+STEPS = check_range("STEPS", STEPS, 10, 10_000, integer=True)
+RANK = check_range("RANK", RANK, 1, 64, integer=True)
+HIDDEN = check_range("HIDDEN", HIDDEN, 4, 256, integer=True)
+INHIBIT_WEIGHT = check_range("INHIBIT_WEIGHT", INHIBIT_WEIGHT, 1e-3, 100.0)
+SEED = check_range("SEED", SEED, 0, 2**31 - 1, integer=True)
 
 # %%
 import matplotlib.pyplot as plt

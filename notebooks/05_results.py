@@ -50,14 +50,14 @@ SEED = 0  # seeds the baselines (the symbiotes are chapter 4's defaults)
 # %%
 from symbiote_lite.params import check_range
 
-check_range("DIRECT_STEPS", DIRECT_STEPS, 1, 10_000, integer=True)
-check_range("FINETUNE_MAX_STEPS", FINETUNE_MAX_STEPS, 1, 10_000, integer=True)
+DIRECT_STEPS = check_range("DIRECT_STEPS", DIRECT_STEPS, 1, 10_000, integer=True)
+FINETUNE_MAX_STEPS = check_range("FINETUNE_MAX_STEPS", FINETUNE_MAX_STEPS, 1, 10_000, integer=True)
 if not isinstance(RETRAIN_DIGITS, list) or not RETRAIN_DIGITS:
     raise ValueError(f"parameter RETRAIN_DIGITS={RETRAIN_DIGITS!r} must be a non-empty list of digits, e.g. [3]")
 for digit in RETRAIN_DIGITS:
     check_range("RETRAIN_DIGITS[i]", digit, 0, 9, integer=True)
-check_range("RETRAIN_EPOCHS", RETRAIN_EPOCHS, 1, 50, integer=True)
-check_range("SEED", SEED, 0, 2**31 - 1, integer=True)
+RETRAIN_EPOCHS = check_range("RETRAIN_EPOCHS", RETRAIN_EPOCHS, 1, 50, integer=True)
+SEED = check_range("SEED", SEED, 0, 2**31 - 1, integer=True)
 
 # %%
 import matplotlib.pyplot as plt

@@ -57,9 +57,9 @@ SEED = 0  # seeds the planted circuits, the held-out pairs and the symbiotes of 
 # %%
 from symbiote_lite.params import check_range
 
-check_range("STEPS", STEPS, 10, 5000, integer=True)
-check_range("BATCH_SIZE", BATCH_SIZE, 8, 4096, integer=True)
-check_range("HELD_OUT", HELD_OUT, 1, 40, integer=True)
+STEPS = check_range("STEPS", STEPS, 10, 5000, integer=True)
+BATCH_SIZE = check_range("BATCH_SIZE", BATCH_SIZE, 8, 4096, integer=True)
+HELD_OUT = check_range("HELD_OUT", HELD_OUT, 1, 40, integer=True)
 if not SIZES or any(len(s) != 2 for s in SIZES):
     raise ValueError(f"parameter SIZES={SIZES!r} must be a non-empty tuple of (trunk width, rank) pairs")
 for width, rank in SIZES:
@@ -69,9 +69,9 @@ if not STEER_LR_FACTORS:
     raise ValueError("parameter STEER_LR_FACTORS=() must list at least one learning-rate factor")
 for factor in STEER_LR_FACTORS:
     check_range("STEER_LR_FACTORS", factor, 1e-3, 1e3)
-check_range("N_PAIR_IMAGES", N_PAIR_IMAGES, 100, 10_000, integer=True)
-check_range("N_NULL", N_NULL, 100, 100_000, integer=True)
-check_range("SEED", SEED, 0, 2**31 - 1, integer=True)
+N_PAIR_IMAGES = check_range("N_PAIR_IMAGES", N_PAIR_IMAGES, 100, 10_000, integer=True)
+N_NULL = check_range("N_NULL", N_NULL, 100, 100_000, integer=True)
+SEED = check_range("SEED", SEED, 0, 2**31 - 1, integer=True)
 
 # %%
 from dataclasses import replace
