@@ -1,0 +1,399 @@
+"""The published SymbioteNet code, re-implemented: a batch-normed MNIST CNN and "PuppeteerNet", which adds
+activation offsets to it (chapter 7).
+
+The write-up's public repository trains, in one notebook, a primary CNN and then a symbiote that differs from the
+write-up's description. This module rebuilds both from that description of the code (nothing is copied):
+
+* ``PublishedCNN`` — conv 1→32 → conv 32→64 → max-pool → conv 64→128 → max-pool (3×3 kernels, padding 1, each
+  followed by batch norm and ReLU), then fc 6272→128→64→10 with batch norm and ReLU after fc1 and fc2 and dropout
+  0.5 before each fully connected layer. 905,354 parameters.
+* ``PuppeteerNet`` — a one-hot digit → MLP 10→w→w (Linear, batch norm, ReLU, dropout 0.5, twice) → one linear head
+  with tanh per edited layer, whose output is an **additive offset** for that layer's whole activation map, added
+  *after* its ReLU (``OFFSET_SHAPES``). With w = 512 and all five layers it has 51,849,408 parameters.
+* ``published_loss`` — cross-entropy on the true labels + α · mean(−log(1 − p(target) + 1e-6)).
+
+Offsets are applied with forward hooks on the named ReLU modules (``offset_hooks``); the primary is frozen. The
+offsets do not depend on the image: the symbiote sees only the one-hot digit.
+"""
+
+import math
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from symbiote_lite.artifacts import load_or_build
+from symbiote_lite.data import MEAN, STD, load_mnist
+from symbiote_lite.evaluate import batched_confusion, forget_retain
+from symbiote_lite.primary import count_parameters
+from symbiote_lite.runtime import default_device, progress_bar, seed_everything
+
+N_DIGITS = 10
+# Post-ReLU activation shape of each layer the published symbiote offsets (per image).
+OFFSET_SHAPES = {"conv1": (32, 28, 28), "conv2": (64, 28, 28), "conv3": (128, 14, 14), "fc1": (128,), "fc2": (64,)}
+PUBLISHED_LAYERS = tuple(OFFSET_SHAPES)  # what the published code edits: every layer but the last
+# Under the write-up's rules: hidden layers only. Not conv1's output (the first layer), and not fc2's output
+# either: fc2 feeds the last layer linearly, so a constant offset there is exactly a change of fc3's bias.
+WRITEUP_LAYERS = ("conv2", "conv3", "fc1")
+EPS = 1e-6  # inside the published inhibition term, log(1 - p + EPS)
+
+
+# --- the primary --------------------------------------------------------------------------------------------------
+
+
+class PublishedCNN(nn.Module):
+    """The published primary. ``relu[name]`` is the ReLU after layer ``name``: the place an offset is added."""
+
+    def __init__(self, dropout: float = 0.5):
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32)
+        self.conv2, self.bn2 = nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64)
+        self.conv3, self.bn3 = nn.Conv2d(64, 128, 3, padding=1), nn.BatchNorm2d(128)
+        self.fc1, self.bn_fc1 = nn.Linear(128 * 7 * 7, 128), nn.BatchNorm1d(128)
+        self.fc2, self.bn_fc2 = nn.Linear(128, 64), nn.BatchNorm1d(64)
+        self.fc3 = nn.Linear(64, N_DIGITS)
+        self.drop = nn.Dropout(dropout)  # stateless, so one module serves the three dropout sites
+        self.relu = nn.ModuleDict({name: nn.ReLU() for name in OFFSET_SHAPES})
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.relu["conv1"](self.bn1(self.conv1(x)))
+        h = self.relu["conv2"](self.bn2(self.conv2(h)))
+        h = F.max_pool2d(h, 2)
+        h = self.relu["conv3"](self.bn3(self.conv3(h)))
+        h = F.max_pool2d(h, 2).flatten(1)
+        h = self.relu["fc1"](self.bn_fc1(self.fc1(self.drop(h))))
+        h = self.relu["fc2"](self.bn_fc2(self.fc2(self.drop(h))))
+        return self.fc3(self.drop(h))
+
+
+def unit_pixels(x: torch.Tensor) -> torch.Tensor:
+    """The published code feeds pixels / 255 in [0, 1]; ``data.load_mnist`` gives mean/std-normalised ones."""
+    return x * STD + MEAN
+
+
+# --- offsets -----------------------------------------------------------------------------------------------------
+
+
+def check_offsets(offsets: dict[str, torch.Tensor]) -> None:
+    """Raise ValueError unless every key is an offset layer and every value is (B, *that layer's shape)."""
+    for name, d in offsets.items():
+        if name not in OFFSET_SHAPES:
+            raise ValueError(f"no offset layer {name!r}: choose from {list(OFFSET_SHAPES)}")
+        if d.ndim != len(OFFSET_SHAPES[name]) + 1 or tuple(d.shape[1:]) != OFFSET_SHAPES[name]:
+            shape = ", ".join(map(str, OFFSET_SHAPES[name]))
+            raise ValueError(f"offset {name!r} has shape {tuple(d.shape)}; expected (B, {shape}) with B = 1 or the "
+                             "number of images")
+
+
+@contextmanager
+def offset_hooks(model: PublishedCNN, offsets: dict[str, torch.Tensor]):
+    """While active, add ``offsets[name]`` to the output of ``model.relu[name]`` (after batch norm and ReLU).
+
+    An offset of batch size 1 is shared by every image; one of batch size N gives each of N images its own (the
+    published training: dropout in the symbiote makes every image's offset different).
+    """
+    check_offsets(offsets)
+
+    def add(offset):
+        return lambda module, inputs, out: out + offset
+
+    handles = [model.relu[name].register_forward_hook(add(d)) for name, d in offsets.items()]
+    try:
+        yield
+    finally:
+        for h in handles:
+            h.remove()
+
+
+def offset_logits(model: PublishedCNN, offsets: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    with offset_hooks(model, offsets):
+        return model(x)
+
+
+@torch.no_grad()
+def predict_with(model: PublishedCNN, offsets: dict[str, torch.Tensor], x: torch.Tensor, chunk: int = 1000):
+    """Predicted class of every image with a shared offset (batch size 1; ``{}`` = the unedited primary)."""
+    model.eval()
+    x = x.contiguous(memory_format=torch.channels_last)
+    return torch.cat([offset_logits(model, offsets, x[i : i + chunk]).argmax(1) for i in range(0, len(x), chunk)])
+
+
+# --- the symbiote ------------------------------------------------------------------------------------------------
+
+
+class PuppeteerNet(nn.Module):
+    """One-hot digits (B, 10) -> offsets {layer: (B, *shape)} in (-1, 1) for ``layers``."""
+
+    def __init__(self, width: int = 512, layers=PUBLISHED_LAYERS, dropout: float = 0.5):
+        super().__init__()
+        bad = [name for name in layers if name not in OFFSET_SHAPES]
+        if bad or not layers:
+            raise ValueError(f"layers={tuple(layers)}: choose one or more of {list(OFFSET_SHAPES)}")
+        if width < 1:
+            raise ValueError(f"width={width} must be at least 1")
+        self.layers = tuple(layers)
+        self.base = nn.Sequential(
+            nn.Linear(N_DIGITS, width), nn.BatchNorm1d(width), nn.ReLU(), nn.Dropout(dropout),
+            nn.Linear(width, width), nn.BatchNorm1d(width), nn.ReLU(), nn.Dropout(dropout),
+        )
+        self.heads = nn.ModuleDict({name: nn.Linear(width, math.prod(OFFSET_SHAPES[name])) for name in self.layers})
+
+    def forward(self, z: torch.Tensor) -> dict[str, torch.Tensor]:
+        if z.ndim != 2 or z.shape[1] != N_DIGITS:
+            raise ValueError(f"one-hot digits must have shape (B, {N_DIGITS}), got {tuple(z.shape)}")
+        h = self.base(z)
+        return {name: torch.tanh(self.heads[name](h)).view(-1, *OFFSET_SHAPES[name]) for name in self.layers}
+
+
+def puppeteer_parameters(width: int, layers=PUBLISHED_LAYERS) -> int:
+    """Parameter count of ``PuppeteerNet(width, layers)`` from the architecture:
+    trunk 10w + w + 2w + w² + w + 2w, heads (w + 1) · Σ offset sizes."""
+    outputs = sum(math.prod(OFFSET_SHAPES[name]) for name in layers)
+    return width * width + 16 * width + (width + 1) * outputs
+
+
+def width_for_budget(budget: int, layers=WRITEUP_LAYERS) -> int:
+    """The largest trunk width whose ``PuppeteerNet`` has at most ``budget`` parameters."""
+    if puppeteer_parameters(1, layers) > budget:
+        raise ValueError(f"budget={budget} is below the smallest PuppeteerNet ({puppeteer_parameters(1, layers)})")
+    w = 1
+    while puppeteer_parameters(w + 1, layers) <= budget:
+        w += 1
+    return w
+
+
+def one_hot(digits: torch.Tensor) -> torch.Tensor:
+    return F.one_hot(digits.long(), N_DIGITS).float()
+
+
+@torch.no_grad()
+def offsets_for(puppeteer: PuppeteerNet, digit: int, device=None) -> dict[str, torch.Tensor]:
+    """The evaluation-mode offsets for one digit (batch size 1)."""
+    puppeteer.eval()
+    device = device or next(puppeteer.parameters()).device
+    return puppeteer(one_hot(torch.tensor([digit], device=device)))
+
+
+# --- the loss ------------------------------------------------------------------------------------------------------
+
+
+def published_loss(logits: torch.Tensor, y: torch.Tensor, target: torch.Tensor, alpha: float = 5.0):
+    """Cross-entropy toward the true labels ``y`` on **every** image (the inhibited digit's too) plus
+    ``alpha`` · mean over images of −log(1 − p(target) + 1e-6), p = softmax probability of the image's inhibited
+    digit ``target`` (N,). Returns (total, cross-entropy, inhibition)."""
+    ce = F.cross_entropy(logits, y)
+    p = logits.softmax(1).gather(1, target.long()[:, None]).squeeze(1)
+    inhibit = -torch.log(1 - p + EPS).mean()
+    return ce + alpha * inhibit, ce, inhibit
+
+
+# --- configs -----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CNNRecipe:
+    """Training of the primary. The published recipe is 10 epochs of 2,100 steps (21,000 steps) at batch 16 with
+    Adam 3e-3 and StepLR(step 7 epochs, γ 0.1): the rate drops tenfold after 70 % of training. ``steps`` scales it."""
+
+    steps: int = 1_200
+    batch_size: int = 16
+    lr: float = 3e-3
+    drop_at: float = 0.7  # fraction of the steps after which the learning rate is multiplied by gamma
+    gamma: float = 0.1
+    train_fraction: float = 0.8  # the published 80/20 split (of Kaggle's file there, of MNIST's training set here)
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class PuppeteerRecipe:
+    """Training of a PuppeteerNet on a frozen primary. The published one: width 512, all five layers, digit 3 only,
+    30 epochs of 2,100 steps (63,000 steps) at batch 16, Adam 5e-4, α = 5. ``digits``: the inhibited digit of each
+    training image is drawn uniformly from these (one digit = the published run)."""
+
+    width: int = 512
+    layers: tuple = PUBLISHED_LAYERS
+    digits: tuple = (3,)
+    steps: int = 150
+    batch_size: int = 16
+    lr: float = 5e-4
+    alpha: float = 5.0
+    dropout: float = 0.5
+    seed: int = 0
+
+
+def check_recipe(recipe) -> None:
+    """Raise ValueError naming the first field of a recipe outside its allowed range."""
+    if recipe.steps < 1 or recipe.batch_size < 2:
+        raise ValueError(f"steps={recipe.steps} must be ≥ 1 and batch_size={recipe.batch_size} ≥ 2 (batch norm)")
+    if recipe.lr <= 0:
+        raise ValueError(f"lr={recipe.lr} must be positive")
+    if isinstance(recipe, CNNRecipe):
+        if not 0 < recipe.drop_at <= 1 or not 0 < recipe.train_fraction < 1:
+            raise ValueError(f"drop_at={recipe.drop_at} must lie in (0, 1], train_fraction={recipe.train_fraction}"
+                             " in (0, 1)")
+        return
+    if not recipe.digits or any(not 0 <= d < N_DIGITS for d in recipe.digits) or len(set(recipe.digits)) < len(
+        recipe.digits
+    ):
+        raise ValueError(f"digits={recipe.digits}: give distinct digits in 0..{N_DIGITS - 1}")
+    if recipe.alpha < 0 or not 0 <= recipe.dropout < 1:
+        raise ValueError(f"alpha={recipe.alpha} must be ≥ 0 and dropout={recipe.dropout} in [0, 1)")
+    PuppeteerNet(1, recipe.layers)  # names the bad layer, if any
+
+
+# --- training ----------------------------------------------------------------------------------------------------
+
+
+def adam(params, lr: float) -> torch.optim.Adam:
+    """Adam as published, in PyTorch's fused implementation (same update, one pass over the 51.8 M parameters)."""
+    return torch.optim.Adam(params, lr=lr, fused=True)
+
+
+def split(x: torch.Tensor, y: torch.Tensor, fraction: float, seed: int):
+    """A seeded (train, validation) split of the training set, ``fraction`` for training (the published 80/20)."""
+    perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed)).to(y.device)
+    n = int(round(fraction * len(y)))
+    return (x[perm[:n]], y[perm[:n]]), (x[perm[n:]], y[perm[n:]])
+
+
+def batches(n: int, batch_size: int, steps: int, gen: torch.Generator):
+    """Index batches of a fresh shuffle each pass (the published DataLoader with shuffle=True), ``steps`` of them."""
+    done = 0
+    while done < steps:
+        perm = torch.randperm(n, generator=gen)
+        for i in range(0, n - batch_size + 1, batch_size):
+            if done == steps:
+                return
+            yield perm[i : i + batch_size]
+            done += 1
+
+
+def train_cnn(recipe: CNNRecipe, x: torch.Tensor, y: torch.Tensor, progress: bool = True):
+    """Train a ``PublishedCNN`` on unit pixels. Returns ``(model, history)``; history: ``loss`` (per step),
+    ``seconds``."""
+    check_recipe(recipe)
+    gen = seed_everything(recipe.seed)
+    model = PublishedCNN().to(x.device)
+    opt = adam(model.parameters(), recipe.lr)
+    drop = max(1, round(recipe.drop_at * recipe.steps))
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=drop, gamma=recipe.gamma)
+    history, start = {"loss": []}, time.perf_counter()
+    model.train()
+    for idx in progress_bar(batches(len(y), recipe.batch_size, recipe.steps, gen), total=recipe.steps,
+                            desc="primary steps", enabled=progress):
+        idx = idx.to(x.device)
+        loss = F.cross_entropy(model(x[idx]), y[idx])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        history["loss"].append(loss.item())
+    history["seconds"] = time.perf_counter() - start
+    return model.eval(), history
+
+
+def train_puppeteer(recipe: PuppeteerRecipe, primary: PublishedCNN, x: torch.Tensor, y: torch.Tensor,
+                    progress: bool = True):
+    """Train a ``PuppeteerNet`` on a frozen primary (kept in evaluation mode, as published).
+
+    Each step: ``batch_size`` images, each with an inhibited digit drawn from ``recipe.digits``; the symbiote runs in
+    training mode on the batch of one-hot digits, so batch norm normalises over the batch and dropout gives every
+    image its own offset. Returns ``(puppeteer, history)``; history: ``loss``, ``ce``, ``inhibit`` (per step),
+    ``seconds``, ``n_params``.
+    """
+    check_recipe(recipe)
+    gen = seed_everything(recipe.seed)
+    device = x.device
+    primary = primary.eval().requires_grad_(False)
+    puppeteer = PuppeteerNet(recipe.width, recipe.layers, recipe.dropout).to(device)
+    opt = adam(puppeteer.parameters(), recipe.lr)
+    digits = torch.tensor(recipe.digits)
+    history, start = {"loss": [], "ce": [], "inhibit": []}, time.perf_counter()
+    puppeteer.train()
+    for idx in progress_bar(batches(len(y), recipe.batch_size, recipe.steps, gen), total=recipe.steps,
+                            desc="symbiote steps", enabled=progress):
+        idx = idx.to(device)
+        target = digits[torch.randint(len(digits), (len(idx),), generator=gen)].to(device)
+        offsets = puppeteer(one_hot(target))
+        logits = offset_logits(primary, offsets, x[idx])
+        loss, ce, inhibit = published_loss(logits, y[idx], target, recipe.alpha)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        for key, value in zip(("loss", "ce", "inhibit"), (loss, ce, inhibit), strict=True):
+            history[key].append(value.item())
+    history["seconds"] = time.perf_counter() - start
+    history["n_params"] = count_parameters(puppeteer)
+    return puppeteer.eval(), history
+
+
+# --- cached runs -------------------------------------------------------------------------------------------------
+
+
+def _state(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().cpu() for k, v in model.state_dict().items()}
+
+
+def training_data(fraction: float, seed: int, device):
+    """Unit-pixel MNIST training images split as published: ``((x_train, y_train), (x_val, y_val))``."""
+    x, y = load_mnist("train", device)
+    return split(unit_pixels(x), y, fraction, seed)
+
+
+def load_or_train_cnn(recipe: CNNRecipe = CNNRecipe(), device=None, progress: bool = True):
+    """The published primary trained with ``recipe`` (cached). Returns ``(model, history)``."""
+    device = device or default_device()
+
+    def build():
+        (x, y), _ = training_data(recipe.train_fraction, recipe.seed, device)
+        model, history = train_cnn(recipe, x, y, progress)
+        return {"state": _state(model), "history": history}
+
+    payload = load_or_build("published-cnn", recipe, build)
+    model = PublishedCNN().to(device)
+    model.load_state_dict(payload["state"])
+    return model.eval().requires_grad_(False), payload["history"]
+
+
+@dataclass(frozen=True)
+class PuppeteerRun:
+    """Keys a trained PuppeteerNet: its recipe and the primary's recipe (a retrained primary invalidates it)."""
+
+    puppeteer: PuppeteerRecipe
+    primary: CNNRecipe
+
+
+def load_or_train_puppeteer(run: PuppeteerRun, primary: PublishedCNN, progress: bool = True):
+    """The PuppeteerNet of ``run`` (cached), trained on the primary's training split. Returns ``(net, history)``."""
+    device = next(primary.parameters()).device
+    r = run.puppeteer
+
+    def build():
+        (x, y), _ = training_data(run.primary.train_fraction, run.primary.seed, device)
+        net, history = train_puppeteer(r, primary, x, y, progress)
+        return {"state": _state(net), "history": history}
+
+    payload = load_or_build("published-puppeteer", run, build)
+    net = PuppeteerNet(r.width, r.layers, r.dropout).to(device)
+    net.load_state_dict(payload["state"])
+    return net.eval(), payload["history"]
+
+
+def writeup_recipe(recipe: PuppeteerRecipe, primary_params: int, fraction: float = 0.5, **changes):
+    """``recipe`` under the write-up's rules: hidden layers only, all ten digits, and the widest trunk that keeps the
+    symbiote within ``fraction`` of the primary's parameters."""
+    width = width_for_budget(int(fraction * primary_params), WRITEUP_LAYERS)
+    return replace(recipe, width=width, layers=WRITEUP_LAYERS, digits=tuple(range(N_DIGITS)), **changes)
+
+
+# --- evaluation --------------------------------------------------------------------------------------------------
+
+
+def scores(pred: torch.Tensor, y: torch.Tensor, digit: int) -> dict[str, float]:
+    """Overall, other-digit (retain) and inhibited-digit (forget) accuracy in %, as the published notebook reports."""
+    cm = batched_confusion(pred[None], y)[0]
+    forget, retain = forget_retain(cm, [digit])
+    return {"overall": 100 * (pred == y).double().mean().item(), "other": 100 * retain, "digit": 100 * forget}
