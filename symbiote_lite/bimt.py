@@ -24,6 +24,7 @@ class selectivity) and Newman modularity of the weight graph.
 
 import copy
 import math
+import random
 import time
 from dataclasses import dataclass, field, replace
 
@@ -579,3 +580,68 @@ def modularity_against_null(strengths: list[torch.Tensor], n_shuffles: int = 5, 
     q, _ = modularity(strengths, seed)
     null = torch.tensor([modularity(shuffled_strengths(strengths, seed + 1 + k), seed)[0] for k in range(n_shuffles)])
     return q, null.mean().item(), (null.std().item() if n_shuffles > 1 else 0.0)
+
+
+def kept_strengths(strengths: list[torch.Tensor], threshold: float) -> list[torch.Tensor]:
+    """|a| where |a| >= ``threshold`` x the largest |a| of its layer, else 0: the connections a wiring diagram
+    with that threshold draws (``threshold=0`` keeps every nonzero one)."""
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold={threshold} must lie in [0, 1]")
+    out = []
+    for a in strengths:
+        a = a.detach().abs().cpu()
+        out.append(torch.where(a >= threshold * a.max(), a, torch.zeros_like(a)))
+    return out
+
+
+def rewired_strengths(strengths: list[torch.Tensor], seed: int = 0, swaps_per_edge: int = 10) -> list[torch.Tensor]:
+    """Degree-preserving null model (Maslov & Sneppen 2002), layer by layer: repeatedly pick two connections
+    o1 -> i1 and o2 -> i2 of a layer and rewire them to o1 -> i2 and o2 -> i1 (each keeping its strength with its
+    ``o`` end) unless that would duplicate a connection. Every neuron keeps its number of connections in each
+    layer, and every neuron of the later row its total strength; which neurons are linked is random."""
+    rng = random.Random(seed)
+    out = []
+    for a in strengths:
+        a = a.detach().abs().cpu()
+        rows, cols = (t.tolist() for t in torch.nonzero(a, as_tuple=True))
+        values = a[a != 0]
+        present = set(zip(rows, cols, strict=True))
+        n = len(rows)
+        for _ in range(swaps_per_edge * n if n > 1 else 0):
+            e, f = rng.randrange(n), rng.randrange(n)
+            new_e, new_f = (rows[e], cols[f]), (rows[f], cols[e])
+            if rows[e] == rows[f] or cols[e] == cols[f] or new_e in present or new_f in present:
+                continue
+            present -= {(rows[e], cols[e]), (rows[f], cols[f])}
+            present |= {new_e, new_f}
+            cols[e], cols[f] = cols[f], cols[e]
+        b = torch.zeros_like(a)
+        b[rows, cols] = values
+        out.append(b)
+    return out
+
+
+NULL_MODELS = {"rewired": rewired_strengths, "shuffled": shuffled_strengths}
+
+
+def modularity_with_null(strengths: list[torch.Tensor], n_null: int = 20, seed: int = 0, null: str = "rewired",
+                         level: float = 0.95) -> dict:
+    """Newman modularity Q (Louvain, seeded) of the graph of ``strengths`` against ``n_null`` null graphs
+    (``null``: "rewired" = ``rewired_strengths``, degree-preserving; "shuffled" = ``shuffled_strengths``).
+
+    Returns ``q``, ``null`` (the null values), ``null_mean``, ``null_low``/``null_high`` (central ``level``
+    interval of the null values), ``margin`` = q - null_high (> 0: above the whole interval), ``z`` =
+    (q - null_mean) / sd of the null, ``edges`` (nonzero connections) and ``communities`` (Louvain partition).
+    """
+    check_choice("null", null, tuple(NULL_MODELS))
+    if n_null < 2:
+        raise ValueError(f"n_null={n_null}: need at least 2 null graphs for an interval")
+    q, communities = modularity(strengths, seed)
+    values = torch.tensor([modularity(NULL_MODELS[null](strengths, seed + 1 + k), seed)[0] for k in range(n_null)],
+                          dtype=torch.float64)
+    tail = (1 - level) / 2
+    low, high = torch.quantile(values, torch.tensor([tail, 1 - tail], dtype=torch.float64)).tolist()
+    mean, sd = values.mean().item(), values.std().item()
+    return {"q": q, "null": values.tolist(), "null_mean": mean, "null_low": low, "null_high": high,
+            "margin": q - high, "z": (q - mean) / sd if sd > 0 else float("inf"),
+            "edges": sum(int((a != 0).sum()) for a in strengths), "communities": communities}

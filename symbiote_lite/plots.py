@@ -53,22 +53,58 @@ def confusion_heatmap(cm, ax=None, title: str | None = None, log: bool = True):
 BIMT_ROW_LABELS = ("input", "conv1", "conv2", "fc1", "logits")
 
 
-def wiring_diagram(strength, signed, positions, ax=None, title: str | None = None, row_labels=BIMT_ROW_LABELS):
-    """Neurons as dots at their (x, y) positions; each connection a line with opacity ∝ its strength (|w| summed
-    over kernel / spatial block, scaled to the strongest connection of its layer), blue if its net weight is
-    positive, red if negative. ``strength``/``signed``: one (n_out, n_in) matrix per layer; ``positions``: one
-    (n, 2) array per row."""
+POSITIVE, NEGATIVE = (0.0, 0.35, 0.8), (0.8, 0.1, 0.1)  # colours of a connection by the sign of its weight
+
+
+def _weight_lines(ax, segments, strength, signed, max_width: float = 2.0, threshold: float = 0.0):
+    """Draw ``segments`` (E, 2, 2) as lines of width ∝ strength / the largest strength among them, coloured by the
+    sign of ``signed``; connections of strength 0 (pruned) or below ``threshold`` x the largest are not drawn.
+    Returns the number of lines drawn."""
     from matplotlib.collections import LineCollection
 
+    strength, signed = np.asarray(strength, dtype=float), np.asarray(signed, dtype=float)
+    top = strength.max() if strength.size else 0.0
+    if top <= 0:
+        return 0
+    drawn = (strength > 0) & (strength >= threshold * top)
+    order = np.argsort(strength[drawn])  # strongest on top
+    colours = np.where((signed[drawn] >= 0)[:, None], POSITIVE, NEGATIVE)[order]
+    widths = (max_width * strength[drawn] / top)[order]
+    ax.add_collection(LineCollection(np.asarray(segments)[drawn][order], colors=colours, linewidths=widths))
+    return int(drawn.sum())
+
+
+def weight_legend(ax_or_fig, threshold: float, max_width: float = 2.0, **kwargs):
+    """Legend for ``_weight_lines``: colour = sign, width = |w| relative to the largest of its layer."""
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=POSITIVE, lw=max_width, label="positive weight"),
+               Line2D([], [], color=NEGATIVE, lw=max_width, label="negative weight")]
+    for share in (1.0, 0.5, max(threshold, 0.1) if threshold < 0.5 else None):
+        if share is not None:
+            handles.append(Line2D([], [], color="grey", lw=max_width * share, label=f"|w| = {share:g} × layer max"))
+    if threshold > 0:
+        handles.append(Line2D([], [], color="none", label=f"not drawn: pruned, or |w| < {threshold:g} × layer max"))
+    else:
+        handles.append(Line2D([], [], color="none", label="not drawn: pruned (|w| = 0)"))
+    kwargs = {"fontsize": "small", "frameon": False} | kwargs
+    return ax_or_fig.legend(handles=handles, **kwargs)
+
+
+def wiring_diagram(strength, signed, positions, ax=None, title: str | None = None, row_labels=BIMT_ROW_LABELS,
+                   threshold: float = 0.0, max_width: float = 2.0):
+    """Neurons as dots at their (x, y) positions; each connection a line of width ∝ its strength (|w| summed over
+    kernel / spatial block, relative to the strongest connection of its layer), blue if its net weight is
+    positive, red if negative. Pruned connections (strength 0) and those below ``threshold`` x the layer's
+    strongest are not drawn. ``strength``/``signed``: one (n_out, n_in) matrix per layer; ``positions``: one
+    (n, 2) array per row."""
     ax = ax or plt.subplots(figsize=(4, 4))[1]
     pos = [np.asarray(p) for p in positions]
     for k, (a, s) in enumerate(zip(strength, signed, strict=True)):
         a, s = np.asarray(a), np.asarray(s)
-        o, i = np.nonzero(a)
-        segments = np.stack([pos[k][i], pos[k + 1][o]], axis=1)  # (edges, 2 ends, xy)
-        colours = np.where((s[o, i] >= 0)[:, None], [0.0, 0.35, 0.8], [0.8, 0.1, 0.1])
-        alpha = a[o, i] / a.max()
-        ax.add_collection(LineCollection(segments, colors=np.column_stack([colours, alpha]), linewidths=0.8))
+        o, i = np.indices(a.shape).reshape(2, -1)
+        segments = np.stack([pos[k][i], pos[k + 1][o]], axis=1)  # (pairs, 2 ends, xy)
+        _weight_lines(ax, segments, a.flatten(), s.flatten(), max_width, threshold)
     for p in pos:
         ax.scatter(p[:, 0], p[:, 1], s=8, color="black", zorder=3)
     ax.set(xlim=(-0.02, 1.02), ylim=(-0.05, 1.05), xticks=[], title=title or "")
@@ -77,14 +113,65 @@ def wiring_diagram(strength, signed, positions, ax=None, title: str | None = Non
     return ax
 
 
-def wiring_stages(snapshots: dict, positions, suptitle: str | None = None):
-    """One wiring diagram per stage; ``snapshots``: {stage title: (strength matrices, signed matrices)}."""
-    fig, axes = plt.subplots(1, len(snapshots), figsize=(3.5 * len(snapshots), 3.8), sharey=True)
+def wiring_stages(snapshots: dict, positions, suptitle: str | None = None, threshold: float = 0.0):
+    """One wiring diagram per stage, with the legend; ``snapshots``: {stage title: (strength, signed matrices)}."""
+    fig, axes = plt.subplots(1, len(snapshots), figsize=(3.5 * len(snapshots), 4.2), sharey=True)
     for ax, (name, (strength, signed)) in zip(np.atleast_1d(axes), snapshots.items(), strict=True):
-        wiring_diagram(strength, signed, positions, ax=ax, title=name)
+        wiring_diagram(strength, signed, positions, ax=ax, title=name, threshold=threshold)
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()
+    weight_legend(fig, threshold, loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.12))
+    return fig
+
+
+def _oblique(xy, layer: int, gap: float = 1.0, tilt: float = 0.45, depth: float = 0.35):
+    """Project (x, y) on the plane of ``layer`` to the page: planes stacked ``gap`` apart, seen from above."""
+    xy = np.asarray(xy, dtype=float)
+    return np.column_stack([xy[:, 0] + tilt * xy[:, 1], layer * gap + depth * xy[:, 1]])
+
+
+def plane_wiring(weights, positions, out_labels=None, ax=None, title: str | None = None, threshold: float = 0.05,
+                 max_width: float = 1.5, layer_names=("input", "hidden 1", "hidden 2", "output")):
+    """BIMT's picture of an MLP whose layers lie in planes: each plane (unit square, seen obliquely) stacked above
+    the previous one, a neuron a dot, a weight a line of width ∝ |w| / the largest |w| of its layer, blue if
+    positive, red if negative; weights below ``threshold`` x the layer's largest |w| are not drawn.
+    ``weights``: (n_out, n_in) per layer; ``positions``: (n, 2) per neuron layer; ``out_labels[s]``: the class at
+    output slot s (written next to it)."""
+    from matplotlib.patches import Polygon
+
+    ax = ax or plt.subplots(figsize=(4, 6))[1]
+    pos = [_oblique(p, k) for k, p in enumerate(positions)]
+    for k in range(len(pos)):
+        ax.add_patch(Polygon(_oblique([[0, 0], [1, 0], [1, 1], [0, 1]], k), closed=True, fc=(0.95, 0.95, 0.95),
+                             ec=(0.75, 0.75, 0.75), lw=0.6, zorder=0))
+    for k, w in enumerate(weights):
+        w = np.asarray(w)
+        o, i = np.indices(w.shape).reshape(2, -1)
+        segments = np.stack([pos[k][i], pos[k + 1][o]], axis=1)
+        _weight_lines(ax, segments, np.abs(w).flatten(), w.flatten(), max_width, threshold)
+    for k, p in enumerate(pos):
+        ax.scatter(p[:, 0], p[:, 1], s=1.5 if k == 0 else 5, color="black" if k else "grey", lw=0, zorder=3)
+    if out_labels is not None:
+        for (x, y), label in zip(pos[-1], np.asarray(out_labels), strict=True):
+            ax.text(x + 0.04, y + 0.02, str(int(label)), fontsize=7, zorder=4)
+    ax.set_yticks([k + 0.17 for k in range(len(pos))], layer_names[: len(pos)])
+    ax.set(xlim=(-0.05, 1.5), ylim=(-0.1, len(pos) - 0.55), xticks=[], title=title or "")
+    ax.grid(False)
+    for side in ("top", "right", "bottom"):
+        ax.spines[side].set_visible(False)
+    return ax
+
+
+def plane_wiring_stages(stages: dict, positions, threshold: float = 0.05, suptitle: str | None = None):
+    """One ``plane_wiring`` per stage, with the legend. ``stages``: {title: (weights, out_labels)}."""
+    fig, axes = plt.subplots(1, len(stages), figsize=(3.3 * len(stages), 5.2), sharey=True)
+    for ax, (name, (w, labels)) in zip(np.atleast_1d(axes), stages.items(), strict=True):
+        plane_wiring(w, positions, labels, ax=ax, title=name, threshold=threshold)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    weight_legend(fig, threshold, max_width=1.5, loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.1))
     return fig
 
 

@@ -424,3 +424,77 @@ def test_ablation_configs_switch_off_one_ingredient_each():
 def test_config_rejects_bad_values(bad):
     with pytest.raises(ValueError, match=next(iter(bad))):
         bimt.BIMTConfig(**bad)
+
+
+# --- modularity against a null model, and what the wiring diagram draws ---
+
+
+def _planted_modules(n_rows=4, width=12, modules=3, seed=0, p_in=0.8):
+    """``modules`` groups of neurons per row, wired (with probability p_in, random strengths) only inside a group."""
+    g = torch.Generator().manual_seed(seed)
+    group = torch.arange(width) * modules // width
+    same = group[:, None] == group[None, :]
+    return [torch.where(same & (torch.rand(width, width, generator=g) < p_in), 0.5 + torch.rand(width, width,
+            generator=g), torch.zeros(width, width)) for _ in range(n_rows - 1)]
+
+
+def test_kept_strengths_applies_a_per_layer_relative_threshold():
+    a = [torch.tensor([[1.0, -0.04], [0.25, 0.0]]), torch.tensor([[10.0, 0.4]])]
+    kept = bimt.kept_strengths(a, 0.05)
+    assert kept[0].tolist() == [[1.0, 0.0], [0.25, 0.0]]  # 0.04 < 0.05 x 1
+    assert kept[1].tolist() == [[10.0, 0.0]]  # 0.4 < 0.05 x 10
+    assert [t.tolist() for t in bimt.kept_strengths(a, 0.0)] == [t.abs().tolist() for t in a]
+    with pytest.raises(ValueError, match="threshold"):
+        bimt.kept_strengths(a, 1.5)
+
+
+def test_rewired_null_keeps_degrees_and_out_strengths_but_moves_connections():
+    a = _planted_modules()
+    rewired = bimt.rewired_strengths(a, seed=3)
+    for r, s in zip(rewired, a, strict=True):
+        assert torch.equal((r != 0).sum(0), (s != 0).sum(0))  # in-degree of every neuron of the earlier row
+        assert torch.equal((r != 0).sum(1), (s != 0).sum(1))  # out-degree of every neuron of the later row
+        assert torch.allclose(r.sum(1), s.sum(1))  # strength of every neuron of the later row
+        assert torch.equal(r.flatten().sort().values, s.flatten().sort().values)
+        assert not torch.equal(r != 0, s != 0)
+    assert all(torch.equal(x, y) for x, y in zip(rewired, bimt.rewired_strengths(a, seed=3), strict=True))
+
+
+def test_planted_modules_stand_above_both_nulls_and_a_random_graph_does_not():
+    res = bimt.modularity_with_null(_planted_modules(), n_null=8, seed=0)
+    assert res["q"] > 0.5 and res["margin"] > 0.1 and res["z"] > 5
+    assert res["null_low"] <= res["null_mean"] <= res["null_high"] < res["q"]
+    assert len(res["null"]) == 8 and res["edges"] == sum(int((t != 0).sum()) for t in _planted_modules())
+    shuffled = bimt.modularity_with_null(_planted_modules(), n_null=8, seed=0, null="shuffled")
+    assert shuffled["margin"] > 0.1
+    g = torch.Generator().manual_seed(1)
+    random_graph = [torch.rand(12, 12, generator=g) * (torch.rand(12, 12, generator=g) < 0.27) for _ in range(3)]
+    res = bimt.modularity_with_null(random_graph, n_null=8, seed=0)
+    assert res["margin"] < 0.02 and abs(res["z"]) < 3
+    with pytest.raises(ValueError, match="null"):
+        bimt.modularity_with_null(random_graph, null="configuration")
+    with pytest.raises(ValueError, match="n_null"):
+        bimt.modularity_with_null(random_graph, n_null=1)
+
+
+def test_wiring_diagram_draws_no_pruned_or_faint_connection():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection
+
+    from symbiote_lite import plots
+
+    strength = [torch.tensor([[1.0, 0.0], [0.5, 0.01]]), torch.tensor([[0.0, 2.0]])]
+    signed = [torch.tensor([[1.0, 0.0], [-0.5, 0.01]]), torch.tensor([[0.0, -2.0]])]
+    positions = bimt.neuron_positions([2, 2, 1])
+    ax = plots.wiring_diagram(strength, signed, positions, threshold=0.05)
+    lines = [c for c in ax.collections if isinstance(c, LineCollection)]
+    segments = [s for c in lines for s in c.get_segments()]
+    assert len(segments) == 3  # 1.0, 0.5 and 2.0; the zeros and 0.01 (< 0.05 x 1.0) are left out
+    widths = sorted(w for c in lines for w in c.get_linewidths())
+    assert widths == pytest.approx([1.0, 2.0, 2.0])  # 0.5 of its layer's largest -> half the widest line
+    colours = [tuple(col[:3]) for c in lines for col in c.get_colors()]
+    assert colours.count(plots.NEGATIVE) == 2 and colours.count(plots.POSITIVE) == 1
+    plt.close("all")
