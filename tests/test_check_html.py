@@ -1,5 +1,6 @@
 """The rendered-book check (tools/check_html.py): each rule fails on the page it is meant to catch."""
 
+import json
 import sys
 from pathlib import Path
 
@@ -31,8 +32,8 @@ REPR_CELL = """<div class="cell docutils container"><div class="cell_output docu
 <div class="output text_plain highlight-myst-ansi"><div class="highlight"><pre>0</pre></div></div></div></div>"""
 
 
-def problems(html: str, rel: str = "notebooks/02_primary_cnn.html", exists=lambda src: True) -> list[str]:
-    return check_html.page_problems(rel, html, exists=exists)
+def problems(html: str, rel: str = "notebooks/02_primary_cnn.html", exists=lambda src: True, glue_expected=None):
+    return check_html.page_problems(rel, html, exists=exists, glue_expected=glue_expected)
 
 
 def test_a_good_page_has_no_problems():
@@ -48,11 +49,32 @@ def test_a_good_page_has_no_problems():
         (REPR_CELL, "only a return value"),
         (FIGURE_CELL, "no 'Figure.' caption"),
         (FIGURE_CELL + "<p>Some other paragraph.</p>", "no 'Figure.' caption"),
+        (PRINT_CELL + CAPTION, "caption without a figure"),
     ],
 )
 def test_each_rule_catches_its_problem(body, expected):
     found = problems(page(body))
     assert len(found) == 1 and expected in found[0], found
+
+
+def test_prose_may_show_the_forbidden_strings_as_code():
+    body = "<p>The check fails on a raw <code>{glue</code> role and a <code>Traceback</code>.</p>"
+    assert problems(page(body)) == []
+
+
+def test_glue_roles_are_counted_in_markdown_and_in_notebook_markdown_cells():
+    md = "acc {glue:text}`a:.2f` %, {glue}`b` and {glue:md}`c`; not a role: glue:text"
+    assert check_html.glue_roles(md, ".md") == 3
+    nb = {"cells": [{"cell_type": "markdown", "source": ["x {glue:text}`a`"]},
+                    {"cell_type": "code", "source": ["# {glue:text}`not prose`"]}]}
+    assert check_html.glue_roles(json.dumps(nb), ".ipynb") == 1
+
+
+def test_an_unknown_glue_key_is_caught_by_counting_the_glued_values():
+    body = '<p>accuracy <span class="pasted-text">99.16</span> %, verdict <strong></strong></p>'
+    assert problems(page(body), glue_expected=1) == []
+    found = problems(page(body), glue_expected=2)
+    assert len(found) == 1 and "2 glue roles in the source but 1 glued values" in found[0]
 
 
 def test_a_missing_image_file_is_reported():
@@ -89,12 +111,16 @@ def _site(root: Path, body: str) -> Path:
     Image.new("RGB", (4, 4), "white").save(root / "_images" / "a.png")
     (root / "index.html").write_text('<meta http-equiv="Refresh" content="0; url=notebooks/02_primary_cnn.html" />')
     (root / "notebooks" / "02_primary_cnn.html").write_text(page(body))
+    (root / "_sources" / "notebooks").mkdir(parents=True)
+    source = {"cells": [{"cell_type": "markdown", "source": ["accuracy {glue:text}`acc:.2f` %"]}]}
+    (root / "_sources" / "notebooks" / "02_primary_cnn.ipynb").write_text(json.dumps(source))
     return root
 
 
 def test_the_browser_passes_a_good_book(tmp_path):
     _browser_or_skip()
-    root = _site(tmp_path / "html", PRINT_CELL + FIGURE_CELL + CAPTION)
+    glued = '<p>accuracy <span class="pasted-text">99.16</span> %</p>'
+    root = _site(tmp_path / "html", glued + PRINT_CELL + FIGURE_CELL + CAPTION)
     assert check_html.check_book(root, tmp_path / "shots") == {}
     assert (tmp_path / "shots" / "notebooks__02_primary_cnn.png").stat().st_size > 0
     assert check_html.main([str(root), "--screenshots", str(tmp_path / "shots")]) == 0
@@ -111,4 +137,5 @@ def test_the_browser_fails_on_a_broken_image_unrendered_math_and_outside_request
     assert any("image does not load: ../_images/gone.png" in p for p in found), found
     assert any("math elements not rendered" in p for p in found), found
     assert any("request leaves the machine: https://example.org/logo.png" in p for p in found), found
+    assert any("1 glue roles in the source but 0 glued values" in p for p in found), found
     assert check_html.main([str(root), "--screenshots", str(tmp_path / "shots")]) == 1

@@ -8,7 +8,9 @@ and fails (exit 1, one line per problem) on:
 - an image that is missing or does not decode;
 - a raw ``{glue`` role, a ``<Figure size ...>`` repr or a ``Traceback`` in the visible text;
 - a cell output that is only a return value (a ``text/plain`` repr such as a stray ``0``);
-- a figure with no "Figure." caption right after its cell;
+- a glue role whose value did not reach the page (an unknown key renders as nothing: the roles in the page's
+  source are counted against the glued values on the page);
+- a figure with no "Figure." caption right after its cell, or a caption with no figure before it;
 - a notebook page whose Colab or Binder launch button does not point at that page's ``.ipynb``;
 - math that MathJax did not render, a JavaScript error, or a request that leaves this machine
   (the book must read the same offline as online: MathJax ships with it).
@@ -19,7 +21,9 @@ The rules that need no browser live in ``page_problems`` so that unit tests can 
 import argparse
 import functools
 import http.server
+import json
 import os
+import re
 import shutil
 import sys
 import threading
@@ -94,14 +98,46 @@ def _caption_problems(soup: BeautifulSoup) -> list[str]:
     return problems
 
 
-def page_problems(rel: str, html: str, exists=None) -> list[str]:
+def _orphan_caption_problems(soup: BeautifulSoup) -> list[str]:
+    """A "Figure." caption must follow a cell that shows a figure (else the figure went missing)."""
+    problems = []
+    for p in soup.find_all("p"):
+        if not p.get_text(" ", strip=True).startswith("Figure.") or p.find("strong") is None:
+            continue
+        before = p.find_previous_sibling()
+        if before is None or "cell" not in before.get("class", []) or before.select_one("div.cell_output img") is None:
+            problems.append(f"caption without a figure before it: {p.get_text(' ', strip=True)[:60]!r}")
+    return problems
+
+
+def _visible_text(main) -> str:
+    """The page's text without code the page shows on purpose: cell sources and inline code in the prose."""
+    copy = BeautifulSoup(str(main), "html.parser")
+    for node in copy.select("div.cell_input"):
+        node.decompose()
+    for node in copy.find_all("code"):
+        if node.find_parent("div", class_="cell_output") is None:
+            node.decompose()
+    return copy.get_text(" ")
+
+
+def glue_roles(source: str, suffix: str) -> int:
+    """How many ``{glue...}`` roles a page's source holds (markdown cells only, for a notebook)."""
+    if suffix == ".ipynb":
+        cells = json.loads(source).get("cells", [])
+        source = "\n".join("".join(c["source"]) for c in cells if c.get("cell_type") == "markdown")
+    return len(re.findall(r"\{glue(?::[a-z]+)?\}`", source))
+
+
+def page_problems(rel: str, html: str, exists=None, glue_expected: int | None = None) -> list[str]:
     """Problems visible in one page's (rendered) HTML. ``rel`` is the page's path under the book root;
-    ``exists(src)`` says whether an image's file is there (``None``: not checked)."""
+    ``exists(src)`` says whether an image's file is there (``None``: not checked); ``glue_expected`` is the
+    number of glue roles in the page's source (a role whose key is unknown renders as nothing at all)."""
     soup = BeautifulSoup(html, "html.parser")
     for hidden in soup(["script", "style", "noscript"]):
         hidden.decompose()
     main = soup.select_one("main") or soup.body or soup
-    text = main.get_text(" ")
+    text = _visible_text(main)
     problems = []
     for needle, what in (("{glue", "a raw glue role (unknown key or typo)"),
                          ("<Figure size", "a matplotlib Figure repr instead of the figure"),
@@ -118,7 +154,22 @@ def page_problems(rel: str, html: str, exists=None) -> list[str]:
             problems.append("an image without src")
         elif exists is not None and not src.startswith(("http:", "https:", "data:")) and not exists(src):
             problems.append(f"missing image {src}")
-    return problems + _caption_problems(main) + _launch_problems(rel, soup)
+    if glue_expected is not None:
+        pasted = len(main.select("[class*=pasted-]"))
+        if pasted != glue_expected:
+            problems.append(f"{glue_expected} glue roles in the source but {pasted} glued values on the page "
+                            "(an unknown glue key renders as nothing)")
+    return problems + _caption_problems(main) + _orphan_caption_problems(main) + _launch_problems(rel, soup)
+
+
+def expected_glue(root: Path, rel: str) -> int | None:
+    """Glue roles in the page's copied source (``_sources/``), or None when Sphinx copied none."""
+    stem = root / "_sources" / rel[: -len(".html")]
+    for suffix in (".md", ".ipynb"):
+        source = stem.with_name(stem.name + suffix)
+        if source.exists():
+            return glue_roles(source.read_text(encoding="utf8"), suffix)
+    return None
 
 
 def redirect_target(html: str) -> str | None:
@@ -186,7 +237,8 @@ def check_book(root: Path, screenshots: Path | None) -> dict[str, list[str]]:
                 errors.clear()
                 page.goto(base + rel, wait_until="load")
                 state = page.evaluate(_PAGE_STATE)
-                problems = page_problems(rel, page.content(), exists=lambda s, p=path: (p.parent / s).exists())
+                problems = page_problems(rel, page.content(), exists=lambda s, p=path: (p.parent / s).exists(),
+                                         glue_expected=expected_glue(root, rel))
                 problems += [f"image does not load: {s}" for s in state["broken"]]
                 if state["unrendered"]:
                     problems.append(f"{state['unrendered']} math elements not rendered by MathJax")
