@@ -52,7 +52,7 @@ SIZES = ((8, 2), (32, 12), (64, 48))  # (trunk width, rank) of the size sweep: ~
 STEER_LR_FACTORS = (1.0,)  # learning rates tried for the steering symbiote, as multiples of the symbiote's
 N_PAIR_IMAGES = 2000  # test images for the many two-digit evaluations
 N_NULL = 1000  # random rankings that give the chance level of a correlation
-SEED = 0  # seeds the planted circuits, the held-out pairs and the symbiotes of this chapter
+SEED = 0  # seeds the planted circuits, the held-out pairs, the random rankings and every symbiote and editor here
 
 # %%
 from symbiote_lite.params import check_range
@@ -96,7 +96,9 @@ x_test, y_test = load_mnist("test", device)
 primaries = load_primaries(device)  # chapter 3's caches: {"dense"/"pruned": (model, masks, key)}
 dense, _, dense_key = primaries["dense"]
 n_primary = count_parameters(dense)
-recipe = SymbioteConfig()  # chapter 4's symbiote and training recipe
+# chapter 4's symbiote and training recipe, under this chapter's seed (SEED = 0: chapter 4's own symbiotes; another
+# seed trains them anew, so every trained network of this chapter changes with SEED; the primaries stay chapter 3's)
+recipe = replace(SymbioteConfig(), seed=SEED)
 symbiote, sym_history = load_or_train_symbiote(dense, None, recipe, "dense", dense_key)
 eye = torch.eye(10, device=device)
 base_pred = predict(dense, x_test)

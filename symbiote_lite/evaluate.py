@@ -2,7 +2,7 @@
 
 import copy
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -32,10 +32,18 @@ def per_class_accuracy(cm: torch.Tensor) -> torch.Tensor:
 # --- Chapters 4-5: forgetting and retaining, and the baselines the symbiote is compared with ---------------------
 
 
-def load_primaries(device, progress: bool = True) -> dict[str, tuple]:
+def primary_configs(seed: int = 0) -> tuple[PrimaryConfig, "bimt.BIMTConfig"]:
+    """The configs of the two primaries for one seed: the dense primary's and that of the BIMT-pruned primary
+    fine-tuned from it (both seeded by ``seed``; ``seed=0`` gives the defaults the chapters use)."""
+    dense_config = replace(PrimaryConfig(), seed=seed)
+    return dense_config, replace(bimt.BIMTConfig(), primary=dense_config, seed=seed)
+
+
+def load_primaries(device, progress: bool = True, seed: int = 0) -> dict[str, tuple]:
     """The two primaries the symbiote edits, from the artifact cache (trained if absent):
-    ``{"dense": (model, None, key), "pruned": (model, masks, key)}``, key = hash of the primary's config."""
-    dense_config, pruned_config = PrimaryConfig(), bimt.BIMTConfig()
+    ``{"dense": (model, None, key), "pruned": (model, masks, key)}``, key = hash of the primary's config.
+    ``seed`` seeds both (``primary_configs``); the chapters use the default 0."""
+    dense_config, pruned_config = primary_configs(seed)
     dense, _ = load_or_train(dense_config, device, progress=progress)
     pruned, masks, _ = bimt.load_or_train_pruned(pruned_config, device, progress=progress)
     return {"dense": (dense, None, config_hash(dense_config)), "pruned": (pruned, masks, config_hash(pruned_config))}
@@ -245,6 +253,10 @@ def run_baselines(
     digits = list(range(N_DIGITS))
     eye = torch.eye(N_DIGITS, device=x.device)
     out = {}
+    # ``config.seed`` seeds every baseline: the direct diffs' initialisation and batches, fine-tuning, retraining
+    # and the random diffs (with seed 0 these are exactly the recipes' own seeds).
+    symbiote_config = replace(symbiote_config, seed=config.seed)
+    primary_config = replace(primary_config, seed=config.seed)
 
     if config.direct_together:  # each diff has its own parameters; each edit is charged a tenth of the time
         diffs, s = optimise_diff(primary, masks, eye, symbiote_config, x, y, steps=config.direct_steps)
