@@ -58,14 +58,25 @@ class PublishedCNN(nn.Module):
         self.drop = nn.Dropout(dropout)  # stateless, so one module serves the three dropout sites
         self.relu = nn.ModuleDict({name: nn.ReLU() for name in OFFSET_SHAPES})
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.relu["conv1"](self.bn1(self.conv1(x)))
-        h = self.relu["conv2"](self.bn2(self.conv2(h)))
-        h = F.max_pool2d(h, 2)
-        h = self.relu["conv3"](self.bn3(self.conv3(h)))
-        h = F.max_pool2d(h, 2).flatten(1)
-        h = self.relu["fc1"](self.bn_fc1(self.fc1(self.drop(h))))
-        h = self.relu["fc2"](self.bn_fc2(self.fc2(self.drop(h))))
+    def stage(self, name: str, h: torch.Tensor) -> torch.Tensor:
+        """One step of the forward pass, ending with the ReLU of layer ``name`` (``OFFSET_SHAPES`` order)."""
+        if name == "conv1":
+            return self.relu["conv1"](self.bn1(self.conv1(h)))
+        if name == "conv2":
+            return self.relu["conv2"](self.bn2(self.conv2(h)))
+        if name == "conv3":
+            return self.relu["conv3"](self.bn3(self.conv3(F.max_pool2d(h, 2))))
+        if name == "fc1":
+            return self.relu["fc1"](self.bn_fc1(self.fc1(self.drop(F.max_pool2d(h, 2).flatten(1)))))
+        return self.relu["fc2"](self.bn_fc2(self.fc2(self.drop(h))))
+
+    def forward(self, x: torch.Tensor, start: str | None = None) -> torch.Tensor:
+        """Logits of images ``x``; with ``start``, ``x`` is instead the output of layer ``start``'s ReLU and the pass
+        continues from there."""
+        order = list(OFFSET_SHAPES)
+        h = x
+        for name in order[order.index(start) + 1 if start else 0 :]:
+            h = self.stage(name, h)
         return self.fc3(self.drop(h))
 
 
@@ -119,6 +130,33 @@ def predict_with(model: PublishedCNN, offsets: dict[str, torch.Tensor], x: torch
     model.eval()
     x = x.contiguous(memory_format=torch.channels_last)
     return torch.cat([offset_logits(model, offsets, x[i : i + chunk]).argmax(1) for i in range(0, len(x), chunk)])
+
+
+@torch.no_grad()
+def predict_many(model: PublishedCNN, offset_sets: list[dict[str, torch.Tensor]], x: torch.Tensor,
+                 chunk: int = 1000) -> torch.Tensor:
+    """Predicted classes under each of K shared offsets (batch size 1 each): (K, N). Same result as
+    ``predict_with`` per set, but the layers before the earliest edited one run once per chunk of images, not K times.
+    """
+    model.eval()
+    order = list(OFFSET_SHAPES)
+    for offsets in offset_sets:
+        check_offsets(offsets)
+    edited = [order.index(name) for offsets in offset_sets for name in offsets]
+    first = order[min(edited)] if edited else order[-1]
+    x = x.contiguous(memory_format=torch.channels_last)
+    out = []
+    for i in range(0, len(x), chunk):
+        h = x[i : i + chunk]
+        for name in order[: order.index(first) + 1]:  # the shared prefix, through `first`'s ReLU
+            h = model.stage(name, h)
+        preds = []
+        for offsets in offset_sets:
+            start = h + offsets[first] if first in offsets else h  # what the hook on `first` would add
+            with offset_hooks(model, {k: v for k, v in offsets.items() if k != first}):
+                preds.append(model(start, start=first).argmax(1))
+        out.append(torch.stack(preds))
+    return torch.cat(out, 1)
 
 
 # --- the symbiote ------------------------------------------------------------------------------------------------

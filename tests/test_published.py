@@ -90,6 +90,24 @@ def test_per_image_offsets_reach_their_own_image(cnn, images):
     assert changed.tolist() == [i == 2 for i in range(len(images))]
 
 
+def test_the_staged_forward_is_the_forward(cnn, images):
+    h = images
+    for name in list(P.OFFSET_SHAPES)[:3]:
+        h = cnn.stage(name, h)
+    assert torch.equal(cnn(h, start="conv3"), cnn(images))
+
+
+def test_predict_many_matches_one_set_at_a_time(cnn, images):
+    gen = torch.Generator().manual_seed(4)
+    sets = [{}, {"conv2": torch.randn(1, 64, 28, 28, generator=gen)},
+            {"conv2": torch.randn(1, 64, 28, 28, generator=gen), "fc1": 3 * torch.randn(1, 128, generator=gen)},
+            {"fc2": 3 * torch.randn(1, 64, generator=gen)}]
+    many = P.predict_many(cnn, sets, images, chunk=4)
+    one = torch.stack([P.predict_with(cnn, s, images) for s in sets])
+    assert torch.equal(many, one)
+    assert not torch.equal(one[0], one[3])  # the offsets change some predictions, so the test can fail
+
+
 def test_offsets_of_a_wrong_layer_or_shape_are_refused(cnn, images):
     with pytest.raises(ValueError, match="no offset layer 'fc3'"):
         P.offset_logits(cnn, {"fc3": torch.zeros(1, 10)}, images)
