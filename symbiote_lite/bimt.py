@@ -574,14 +574,6 @@ def shuffled_strengths(strengths: list[torch.Tensor], seed: int = 0) -> list[tor
     return out
 
 
-def modularity_against_null(strengths: list[torch.Tensor], n_shuffles: int = 5, seed: int = 0) -> tuple:
-    """(Q of the network, mean Q and sd over ``n_shuffles`` shuffled null models): structure beyond what the
-    layer-wise weight distribution (its sparsity included) gives by itself."""
-    q, _ = modularity(strengths, seed)
-    null = torch.tensor([modularity(shuffled_strengths(strengths, seed + 1 + k), seed)[0] for k in range(n_shuffles)])
-    return q, null.mean().item(), (null.std().item() if n_shuffles > 1 else 0.0)
-
-
 def kept_strengths(strengths: list[torch.Tensor], threshold: float) -> list[torch.Tensor]:
     """|a| where |a| >= ``threshold`` x the largest |a| of its layer, else 0: the connections a wiring diagram
     with that threshold draws (``threshold=0`` keeps every nonzero one)."""

@@ -255,19 +255,45 @@ def polysemanticity_histograms(networks: dict, fraction: float, n_classes: int =
     return fig
 
 
-def modularity_bars(values: dict, ax=None):
-    """Newman modularity per network: the measured value and the mean (± sd) of its shuffled null models.
-    ``values``: {network: (measured, null_mean, null_sd)}."""
-    ax = ax or plt.subplots(figsize=(7.5, 3.8))[1]
-    names = list(values)
+def mlp_training(history: dict, ax=None):
+    """Training of the BIMT MLP: test accuracy (left axis) and connection cost (right axis, log) at the
+    checkpoints, with a dashed line where λ changes (``history``: ``step``, ``eval_acc``, ``cost``, ``lam``)."""
+    ax = ax or plt.subplots(figsize=(7, 3.5))[1]
+    steps = np.asarray(history["step"])
+    ax.plot(steps[1:], 100 * np.asarray(history["eval_acc"][1:]), "o-", label="test accuracy (after step 0)")
+    ax.set(xlabel="training step", ylabel="test accuracy (%)", ylim=(80, 100))
+    cost = ax.twinx()
+    cost.plot(steps, history["cost"], "s--", color="C2", label="connection cost")
+    cost.set(yscale="log", ylabel="connection cost")
+    cost.grid(False)
+    lam = np.asarray(history["lam"])
+    for k in np.nonzero(np.diff(lam))[0]:
+        ax.axvline(steps[k + 1], color="grey", ls=":", lw=1)
+        ax.text(steps[k + 1], 81, f" λ = {lam[k + 1]:g}", fontsize="small", color="grey")
+    ax.text(steps[0], 81, f" λ = {lam[0]:g}", fontsize="small", color="grey")
+    ax.legend(handles=ax.lines[:1] + cost.lines, loc="center right", fontsize="small")
+    return ax
+
+
+def modularity_intervals(results: dict, ax=None, level: float = 0.95):
+    """Newman modularity Q of each network (black diamond) beside each of its null models: the mean (dot) and the
+    central ``level`` interval (bar) of Q over the null graphs. ``results``: {network: {null name: dict with "q",
+    "null_mean", "null_low", "null_high"}} (``bimt.modularity_with_null``)."""
+    ax = ax or plt.subplots(figsize=(8, 3.8))[1]
+    names = list(results)
+    nulls = list(results[names[0]])
     x = np.arange(len(names))
-    measured = [values[n][0] for n in names]
-    ax.bar(x - 0.2, measured, width=0.4, label="measured")
-    ax.bar(x + 0.2, [values[n][1] for n in names], width=0.4, yerr=[values[n][2] for n in names], capsize=4,
-           label="same weights, shuffled within each layer")
-    ax.set(xticks=x, ylabel="Newman modularity Q (Louvain)")
+    step = 0.25
+    for k, null in enumerate(nulls):
+        mean = np.array([results[n][null]["null_mean"] for n in names])
+        low = np.array([results[n][null]["null_low"] for n in names])
+        high = np.array([results[n][null]["null_high"] for n in names])
+        ax.errorbar(x + (k + 1) * step, mean, yerr=[mean - low, high - mean], fmt="o", color=f"C{k}", capsize=4,
+                    ms=4, label=f"null: {null} ({100 * level:g} % interval)")
+    ax.plot(x, [results[n][nulls[0]]["q"] for n in names], "D", color="black", ms=6, label="the network")
+    ax.set(xticks=x + step * len(nulls) / 2, ylabel="Newman modularity Q (Louvain)")
     ax.set_xticklabels(names)
-    ax.legend(loc="upper left", fontsize="small")
+    ax.legend(fontsize="small", loc="best")
     return ax
 
 

@@ -401,12 +401,6 @@ def test_compare_polysemanticity_verdicts():
     assert bimt.compare_polysemanticity({"fc1": mono}, {"fc1": mixed}, n_resamples=200)["fc1"]["verdict"] == "mixed"
 
 
-def test_modularity_against_null_is_lower_for_shuffled_modules():
-    q, null_mean, null_sd = bimt.modularity_against_null(_two_modules(), n_shuffles=4)
-    assert q >= 0.5 - 1e-6 and null_sd >= 0.0
-    assert q == pytest.approx(bimt.modularity(_two_modules())[0])
-
-
 def test_ablation_configs_switch_off_one_ingredient_each():
     cfg = bimt.BIMTConfig(lam=2e-5, target_sparsity=0.8)
     ab = bimt.ablation_configs(cfg)
