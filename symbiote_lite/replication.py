@@ -1,0 +1,371 @@
+"""Replication across seeds: independent chains, intervals over seeds and verdicts on intervals (chapter 8).
+
+A **chain** is the book's whole pipeline under one seed: dense primary -> BIMT-pruned primary -> symbiotes on
+both -> steering editor -> direct-optimisation reference -> size sweep -> planted circuits, each network cached
+under its own seed (``seed = 0`` is exactly what chapters 2-6 train with their defaults, so that chain reuses their
+artifacts). ``measure_chain`` takes the measurements behind every number of the claims table, the same way
+chapters 5 and 6 take them, and caches them as one small artifact.
+
+Across chains, every number gets a mean and a 95 % **Student t interval over seeds**
+(``mean ± t_{0.975, N-1} · s / √N``, ``t_interval``). A verdict rule is written as threshold **tests** on such
+numbers and a **rule** that maps the tests' outcomes to a verdict. With an interval in place of one number a test
+can be undecided (the interval straddles its threshold); ``decide`` tries every outcome the intervals allow and
+returns the verdict when they all agree, else ``"inconclusive at N seeds"``.
+"""
+
+import itertools
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from symbiote_lite import bimt
+from symbiote_lite import circuits as C
+from symbiote_lite import editors as E
+from symbiote_lite.artifacts import config_hash, load_or_build
+from symbiote_lite.data import load_mnist
+from symbiote_lite.evaluate import BaselineConfig, load_primaries, primary_configs
+from symbiote_lite.primary import count_parameters, load_or_train, predict
+from symbiote_lite.symbiote import N_DIGITS, SymbioteConfig, edited_predict, load_or_train_symbiote
+
+INCONCLUSIVE = "inconclusive"
+
+# --- intervals over seeds ----------------------------------------------------------------------------------------
+
+
+def student_t_cdf(x: float, df: int, n_grid: int = 4000) -> float:
+    """P(T ≤ x) for Student's t with ``df`` degrees of freedom (Simpson's rule on the density; ~1e-9 accurate)."""
+    if df < 1:
+        raise ValueError(f"df={df} must be at least 1")
+    log_c = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
+    pdf = lambda t: math.exp(log_c - (df + 1) / 2 * math.log1p(t * t / df))
+    a = abs(x)
+    if a == 0:
+        return 0.5
+    # substitute t = a·u on [0, 1]: smooth integrand, fixed grid
+    h = 1.0 / n_grid
+    total = pdf(0) + pdf(a)
+    for i in range(1, n_grid):
+        total += (4 if i % 2 else 2) * pdf(a * i * h)
+    half = total * h / 3 * a
+    return 0.5 + half if x > 0 else 0.5 - half
+
+
+def student_t_quantile(p: float, df: int) -> float:
+    """The p-quantile of Student's t with ``df`` degrees of freedom (bisection on ``student_t_cdf``)."""
+    if not 0 < p < 1:
+        raise ValueError(f"p={p} must lie in (0, 1)")
+    if p < 0.5:
+        return -student_t_quantile(1 - p, df)
+    lo, hi = 0.0, 1.0
+    while student_t_cdf(hi, df) < p:
+        lo, hi = hi, 2 * hi
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if student_t_cdf(mid, df) < p else (lo, mid)
+    return (lo + hi) / 2
+
+
+def t_interval(values, level: float = 0.95) -> dict:
+    """Mean and two-sided Student t interval over independent runs: ``mean ± t_{(1+level)/2, n-1} · s / √n``.
+
+    Returns ``{"n", "mean", "sd", "low", "high", "values"}``; with one value the interval is that value (no spread
+    can be estimated; the caller should not call it an interval). NaN values are refused.
+    """
+    vals = [float(v) for v in values]
+    if not vals:
+        raise ValueError("t_interval needs at least one value")
+    if any(math.isnan(v) for v in vals):
+        raise ValueError(f"t_interval got NaN among {vals}")
+    n = len(vals)
+    mean = sum(vals) / n
+    if n == 1:
+        return {"n": 1, "mean": mean, "sd": float("nan"), "low": mean, "high": mean, "values": vals}
+    sd = math.sqrt(sum((v - mean) ** 2 for v in vals) / (n - 1))
+    half = student_t_quantile((1 + level) / 2, n - 1) * sd / math.sqrt(n)
+    return {"n": n, "mean": mean, "sd": sd, "low": mean - half, "high": mean + half, "values": vals}
+
+
+# --- verdicts on intervals ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Test:
+    """One threshold test of a verdict rule: ``level(x)`` is an integer that does not decrease (or does not increase)
+    with x, e.g. ``lambda x: x >= 0.9`` (a pass/fail test) or three levels for worse / equal / better."""
+
+    name: str
+    low: float
+    high: float
+    level: Callable[[float], int]
+
+    def possible(self) -> list[int]:
+        """Every level the true value can have if it lies in [low, high] (a monotone level takes all in between)."""
+        a, b = int(self.level(self.low)), int(self.level(self.high))
+        return list(range(min(a, b), max(a, b) + 1))
+
+
+def decide(tests: list[Test], rule: Callable[[dict[str, int]], str], n: int | None = None) -> str:
+    """The verdict of ``rule`` on the tests' levels when every level the intervals allow gives the same verdict;
+    otherwise ``"inconclusive at n seeds"`` (``"inconclusive"`` without ``n``). A test whose interval is one point
+    has one level, so ``decide`` on point values is the single-run rule."""
+    names = [t.name for t in tests]
+    combos = itertools.product(*(t.possible() for t in tests))
+    verdicts = {rule(dict(zip(names, combo, strict=True))) for combo in combos}
+    if len(verdicts) == 1:
+        return verdicts.pop()
+    return f"{INCONCLUSIVE} at {n} seeds" if n is not None else INCONCLUSIVE
+
+
+def claim_tests(stats: dict[str, dict]) -> dict[str, tuple[list[Test], Callable]]:
+    """The six rules of the claims page as (tests, rule), on ``stats`` {number: t_interval(...)} (keys of
+    ``claim_numbers``). The same thresholds as chapter 6's single-run rules."""
+
+    def t(name, level):
+        return Test(name, stats[name]["low"], stats[name]["high"], level)
+
+    def digit3(lv):
+        forget = lv["digit3_forget_dense"] and lv["digit3_forget_pruned"]
+        drop = lv["digit3_drop_dense"] and lv["digit3_drop_pruned"]
+        return "supported" if forget and drop else "partly" if forget else "not supported"
+
+    def slower(lv):
+        return ["not supported", "partly", "supported"][lv["train_ratio"]]
+
+    def poly(lv):
+        return ["not supported", "partly", "supported"][lv["poly_classes_gain"] + lv["poly_sel_gain"]]
+
+    def compression(lv):
+        return ["not supported", "partly", "supported"][lv["compression_fc1"] + lv["compression_conv2"]]
+
+    def weights(lv):  # levels: 0 worse, 1 equal, 2 better (steering − weights, > 0.1 = weights better)
+        better = sum(lv[k] == 2 for k in ("weights_forget_gain", "weights_drop_gain"))
+        worse = sum(lv[k] == 0 for k in ("weights_forget_gain", "weights_drop_gain"))
+        return "supported" if better and not worse else "not supported" if not better else "partly"
+
+    def circuits(lv):
+        passed = lv["planted_mono_auroc"] + lv["planted_poly_auroc"] + lv["rho_fc1_above_chance"]
+        return ["not supported", "partly", "partly", "supported"][passed]
+
+    three = lambda x: 0 if x < -0.1 else 2 if x > 0.1 else 1
+    return {
+        "digit3": ([t("digit3_forget_dense", lambda x: x <= 0.5), t("digit3_forget_pruned", lambda x: x <= 0.5),
+                    t("digit3_drop_dense", lambda x: x <= 0.3), t("digit3_drop_pruned", lambda x: x <= 0.3)], digit3),
+        "slower": ([t("train_ratio", lambda x: 2 if x >= 2 else 1 if x >= 1 else 0)], slower),
+        "polysemantic": ([t("poly_classes_gain", lambda x: x > 0), t("poly_sel_gain", lambda x: x > 0)], poly),
+        "compression": ([t("compression_fc1", lambda x: x > 0), t("compression_conv2", lambda x: x > 0)], compression),
+        "weights": ([t("weights_forget_gain", three), t("weights_drop_gain", three)], weights),
+        "circuits": ([t("planted_mono_auroc", lambda x: x >= 0.9), t("planted_poly_auroc", lambda x: x >= 0.9),
+                      t("rho_fc1_above_chance", lambda x: x > 0)], circuits),
+    }
+
+
+def verdicts(stats: dict[str, dict]) -> dict[str, str]:
+    """Each claim's verdict on the intervals in ``stats`` (see ``claim_tests``, ``decide``)."""
+    n = min(s["n"] for s in stats.values())
+    return {claim: decide(tests, rule, n) for claim, (tests, rule) in claim_tests(stats).items()}
+
+
+def point_stats(numbers: dict[str, float]) -> dict[str, dict]:
+    """One chain's numbers as degenerate intervals, so ``verdicts`` gives that run's single-run verdicts."""
+    return {k: {"n": 1, "mean": v, "low": v, "high": v, "values": [v]} for k, v in numbers.items()}
+
+
+# --- one chain ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChainConfig:
+    """One independent chain: ``seed`` seeds every network and random choice of it; the rest are chapter 6's
+    defaults (the symbiotes of chapter 4 use ``SymbioteConfig`` with this seed)."""
+
+    seed: int = 0
+    steps: int = 120  # chapter 6: steps of the planted-circuit symbiotes and of the size sweep ...
+    batch_size: int = 96  # ... and their images per step
+    held_out: int = 15  # two-digit interventions the size sweep never trains on
+    sizes: tuple = ((8, 2), (32, 12), (64, 48))  # (trunk width, rank) of the size sweep
+    n_null: int = 1000  # random rankings for the chance level of a correlation
+
+
+def _rho(edit: dict, importance: dict) -> dict[str, float]:
+    return {layer: C.spearman(C.neuron_edit_norms(edit, layer), imp).mean().item() for layer, imp in importance.items()}
+
+
+def run_chain(config: ChainConfig, device, progress: bool = False) -> dict:
+    """Train (or load) every network of one chain and take the claims table's measurements on the test set.
+
+    Returns plain numbers: per-digit ``forget``/``drop`` of the symbiote on each primary (fractions), and the
+    ``claim_numbers`` inputs; ``seconds`` = wall time of the whole call, ``stage_seconds`` per stage.
+    """
+    start = time.perf_counter()
+    stages = {}
+
+    def lap(name, t0):
+        stages[name] = time.perf_counter() - t0
+        return time.perf_counter()
+
+    t0 = time.perf_counter()
+    seed = config.seed
+    x_test, y_test = load_mnist("test", device)
+    primaries = load_primaries(device, progress=progress, seed=seed)
+    dense, _, dense_key = primaries["dense"]
+    dense_config, _ = primary_configs(seed)
+    _, primary_history = load_or_train(dense_config, device, progress=progress)
+    t0 = lap("primaries", t0)
+
+    recipe = SymbioteConfig(seed=seed)
+    eye = torch.eye(N_DIGITS, device=device)
+    out = {"seed": seed, "per_digit": {}}
+    symbiotes = {}
+    for label, (model, masks, key) in primaries.items():
+        symbiotes[label], history = load_or_train_symbiote(model, masks, recipe, label, key, progress=progress)
+        if label == "dense":
+            out["sym_seconds"] = history["seconds"]
+    t0 = lap("symbiotes", t0)
+    with torch.no_grad():
+        for label, (model, _, _) in primaries.items():
+            s = E.scores_under(edited_predict(model, symbiotes[label](eye), x_test), y_test, eye,
+                               base=predict(model, x_test))
+            out["per_digit"][label] = {"forget": s["forget"].tolist(), "drop": s["drop"].tolist()}
+    out["primary_seconds"] = primary_history["seconds"]
+    t0 = lap("evaluation", t0)
+
+    pruned = primaries["pruned"][0]
+    poly = bimt.compare_polysemanticity(bimt.polysemanticity(dense, x_test, y_test, 0.5),
+                                        bimt.polysemanticity(pruned, x_test, y_test, 0.5), seed=seed)["all"]
+    out["poly"] = {"classes": list(poly["classes"]), "selectivity": list(poly["selectivity"]),
+                   "p_classes": poly["p_classes"], "p_selectivity": poly["p_selectivity"], "verdict": poly["verdict"]}
+    importance = {"fc1": C.fc1_ablation_importance(dense, x_test, y_test),
+                  "conv2": C.conv2_ablation_importance(dense, x_test, y_test)}
+    null = {layer: C.random_spearman(imp, config.n_null, seed).mean(1) for layer, imp in importance.items()}
+    out["chance"] = {layer: v.quantile(0.975).item() for layer, v in null.items()}
+    out["spread"] = {layer: (v.quantile(0.975) - v.median()).item() for layer, v in null.items()}
+    t0 = lap("attribution", t0)
+
+    with torch.no_grad():
+        out["rho_symbiote"] = _rho(symbiotes["dense"](eye), importance)
+    direct, _ = E.load_or_optimise_direct(E.DirectRun(recipe, BaselineConfig().direct_steps, dense_key), dense,
+                                          progress=progress)
+    out["rho_direct"] = _rho(direct, importance)
+    t0 = lap("direct", t0)
+
+    steering, _ = E.load_or_train_editor(E.EditorRun("steering", recipe, dense_key), dense, progress=progress)
+    with torch.no_grad():
+        s = E.scores_under(E.predict_under(E.steered_logits, dense, steering(eye), x_test), y_test, eye,
+                           base=predict(dense, x_test))
+    out["steering"] = {"forget": s["forget"].tolist(), "drop": s["drop"].tolist()}
+    t0 = lap("steering", t0)
+
+    n_primary = count_parameters(dense)
+    out["sweep"] = []
+    for width, rank in config.sizes:
+        cfg = E.with_steps(recipe, config.steps, batch_size=config.batch_size, hidden=width, rank=rank,
+                           max_fraction=4.0)
+        sym, _ = E.load_or_train_editor(E.EditorRun("weights", cfg, dense_key, held_out=config.held_out), dense,
+                                        progress=progress)
+        with torch.no_grad():
+            rho = _rho(sym(eye), importance)
+        out["sweep"].append({"width": width, "rank": rank, "fraction": count_parameters(sym) / n_primary, "rho": rho})
+    t0 = lap("size sweep", t0)
+
+    short = E.with_steps(recipe, config.steps, batch_size=config.batch_size)
+    out["planted"] = {}
+    for kind in C.KINDS:
+        planted_config = C.PlantedConfig(kind=kind, seed=seed)
+        model = C.load_or_plant(dense, planted_config, dense_key)
+        key = config_hash(C.PlantedRun(planted_config, dense_key))
+        sym, _ = load_or_train_symbiote(model, None, short, f"planted-{kind}", key, progress=progress)
+        member = C.membership(kind, dense.fc1.out_features).to(device)
+        with torch.no_grad():
+            norms = C.neuron_edit_norms(sym(eye), "fc1")
+        out["planted"][kind] = {
+            "auroc": C.auroc(norms, member).mean().item(),
+            "auroc_ablation": C.auroc(C.fc1_ablation_importance(model, x_test, y_test), member).mean().item(),
+        }
+    lap("planted circuits", t0)
+    out["stage_seconds"] = stages
+    out["seconds"] = time.perf_counter() - start
+    return out
+
+
+def load_or_run_chain(config: ChainConfig, device, progress: bool = False) -> dict:
+    """``run_chain`` from the artifact cache (its networks are cached on their own; this caches the measurements)."""
+    return load_or_build("chain", config, lambda: run_chain(config, device, progress))
+
+
+def half_and_largest(sweep: list[dict]) -> tuple[dict, dict]:
+    """The size-sweep entries chapter 6 compares: the largest at most half the primary, and the largest of all."""
+    fractions = [s["fraction"] for s in sweep]
+    under = [s for s in sweep if s["fraction"] <= 0.5]
+    half = max(under, key=lambda s: s["fraction"]) if under else min(sweep, key=lambda s: s["fraction"])
+    return half, sweep[fractions.index(max(fractions))]
+
+
+def claim_numbers(chain: dict) -> dict[str, float]:
+    """The numbers of the claims table from one chain (percent and points where the table uses them); the verdict
+    rules of ``claim_tests`` read the keys marked by their names (gains, above-chance margins)."""
+    pd_ = chain["per_digit"]
+    half, largest = half_and_largest(chain["sweep"])
+    w_forget, w_drop = (100 * sum(pd_["dense"][k]) / N_DIGITS for k in ("forget", "drop"))
+    s_forget, s_drop = (100 * sum(chain["steering"][k]) / N_DIGITS for k in ("forget", "drop"))
+    poly = chain["poly"]
+    out = {
+        "digit3_forget_dense": 100 * pd_["dense"]["forget"][3],
+        "digit3_forget_pruned": 100 * pd_["pruned"]["forget"][3],
+        "digit3_drop_dense": 100 * pd_["dense"]["drop"][3],
+        "digit3_drop_pruned": 100 * pd_["pruned"]["drop"][3],
+        "train_ratio": chain["sym_seconds"] / chain["primary_seconds"],
+        "poly_classes_dense": poly["classes"][0],
+        "poly_classes_pruned": poly["classes"][1],
+        "poly_sel_dense": poly["selectivity"][0],
+        "poly_sel_pruned": poly["selectivity"][1],
+        "poly_classes_gain": poly["classes"][1] - poly["classes"][0],  # > 0: pruned responds to more classes
+        "poly_sel_gain": poly["selectivity"][0] - poly["selectivity"][1],  # > 0: pruned less selective
+        "weights_forget": w_forget,
+        "weights_drop": w_drop,
+        "steering_forget": s_forget,
+        "steering_drop": s_drop,
+        "weights_forget_gain": s_forget - w_forget,  # > 0.1: weights better
+        "weights_drop_gain": s_drop - w_drop,
+        "planted_mono_auroc": chain["planted"]["mono"]["auroc"],
+        "planted_poly_auroc": chain["planted"]["poly"]["auroc"],
+        "planted_mono_auroc_ablation": chain["planted"]["mono"]["auroc_ablation"],
+        "planted_poly_auroc_ablation": chain["planted"]["poly"]["auroc_ablation"],
+        "rho_fc1_symbiote": chain["rho_symbiote"]["fc1"],
+        "rho_conv2_symbiote": chain["rho_symbiote"]["conv2"],
+        "rho_fc1_direct": chain["rho_direct"]["fc1"],
+        "rho_fc1_chance": chain["chance"]["fc1"],
+        "rho_fc1_above_chance": chain["rho_symbiote"]["fc1"] - chain["chance"]["fc1"],
+    }
+    for layer in ("fc1", "conv2"):
+        gain = half["rho"][layer] - largest["rho"][layer]
+        out[f"compression_gain_{layer}"] = gain
+        out[f"compression_spread_{layer}"] = chain["spread"][layer]
+        out[f"compression_{layer}"] = gain - chain["spread"][layer]  # > 0: larger than chance spread
+    return out
+
+
+def summarise_chains(chains: list[dict], level: float = 0.95) -> dict[str, dict]:
+    """``t_interval`` over the chains of every ``claim_numbers`` entry."""
+    per = [claim_numbers(c) for c in chains]
+    return {k: t_interval([p[k] for p in per], level) for k in per[0]}
+
+
+def per_digit_targets(chains: list[dict], forget_target: float = 0.005, drop_target: float = 0.003) -> dict:
+    """Chapter 5's targets on the seed mean: per primary, the seed-mean forget and drop of every digit (fractions),
+    whether every digit meets both targets on the mean, and the per-seed worst digit beside it."""
+    out = {}
+    for label in chains[0]["per_digit"]:
+        forget = torch.tensor([c["per_digit"][label]["forget"] for c in chains], dtype=torch.float64)  # (S, 10)
+        drop = torch.tensor([c["per_digit"][label]["drop"] for c in chains], dtype=torch.float64)
+        mean_f, mean_d = forget.mean(0), drop.mean(0)
+        out[label] = {
+            "forget_mean": mean_f.tolist(), "drop_mean": mean_d.tolist(),
+            "met_on_mean": bool((mean_f <= forget_target).all() and (mean_d <= drop_target).all()),
+            "worst_forget_mean": mean_f.max().item(), "worst_drop_mean": mean_d.max().item(),
+            "worst_forget_per_seed": forget.max(1).values.tolist(), "worst_drop_per_seed": drop.max(1).values.tolist(),
+            "seeds_meeting": int(((forget.max(1).values <= forget_target) & (drop.max(1).values <= drop_target)).sum()),
+        }
+    return out

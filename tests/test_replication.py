@@ -1,0 +1,139 @@
+"""Intervals over seeds, verdicts on intervals, and the numbers chapter 8 takes from a chain."""
+
+import math
+
+import pytest
+
+from symbiote_lite import replication as R
+
+
+@pytest.mark.parametrize("df,expected", [(1, 12.706204736), (4, 2.776445105), (9, 2.262157163), (30, 2.042272456)])
+def test_student_t_quantile_matches_tables(df, expected):
+    assert R.student_t_quantile(0.975, df) == pytest.approx(expected, abs=1e-6)
+    assert R.student_t_quantile(0.025, df) == pytest.approx(-expected, abs=1e-6)
+    assert R.student_t_cdf(expected, df) == pytest.approx(0.975, abs=1e-8)
+
+
+def test_t_interval_by_hand():
+    """1..5: mean 3, s = √2.5, half width = t_{0.975,4} · √2.5 / √5 = 2.776445 · 0.707107 = 1.963243."""
+    iv = R.t_interval([1, 2, 3, 4, 5])
+    assert iv["n"] == 5 and iv["mean"] == 3 and iv["sd"] == pytest.approx(math.sqrt(2.5))
+    assert iv["low"] == pytest.approx(3 - 1.963243, abs=1e-5) and iv["high"] == pytest.approx(3 + 1.963243, abs=1e-5)
+    same = R.t_interval([0.0, 0.0, 0.0])
+    assert same["low"] == same["high"] == 0.0, "no spread, no width"
+    one = R.t_interval([7.0])
+    assert one["low"] == one["high"] == 7.0 and math.isnan(one["sd"])
+    with pytest.raises(ValueError, match="NaN"):
+        R.t_interval([1.0, float("nan")])
+    with pytest.raises(ValueError):
+        R.t_interval([])
+
+
+def test_decide_supported_not_supported_and_inconclusive():
+    rule = lambda lv: "supported" if lv["auc"] else "not supported"
+    above = R.Test("auc", 0.91, 0.97, lambda x: x >= 0.9)
+    below = R.Test("auc", 0.70, 0.85, lambda x: x >= 0.9)
+    across = R.Test("auc", 0.85, 0.95, lambda x: x >= 0.9)
+    assert R.decide([above], rule, 5) == "supported"
+    assert R.decide([below], rule, 5) == "not supported"
+    assert R.decide([across], rule, 5) == "inconclusive at 5 seeds"
+    assert R.decide([across], rule) == "inconclusive"
+
+
+def test_decide_settles_when_every_outcome_agrees():
+    """Two of three tests fail for sure: whatever the undecided one does, the verdict is 'partly' (1 or 2 of 3)..."""
+    rule = lambda lv: ["not supported", "partly", "partly", "supported"][sum(lv.values())]
+    tests = [R.Test("a", 0.95, 0.99, lambda x: x >= 0.9), R.Test("b", 0.1, 0.2, lambda x: x >= 0.9),
+             R.Test("c", -0.1, 0.1, lambda x: x > 0)]
+    assert R.decide(tests, rule, 3) == "partly"
+    # ... but with a as well undecided, 'not supported' (0 of 3) becomes possible
+    tests[0] = R.Test("a", 0.85, 0.99, lambda x: x >= 0.9)
+    assert R.decide(tests, rule, 3) == "inconclusive at 3 seeds"
+
+
+def test_three_level_test_spans_the_levels_between():
+    three = lambda x: 0 if x < -0.1 else 2 if x > 0.1 else 1
+    assert R.Test("d", -0.5, 0.5, three).possible() == [0, 1, 2]
+    assert R.Test("d", 0.2, 0.5, three).possible() == [2]
+    assert R.Test("d", -0.05, 0.05, three).possible() == [1]
+    decreasing = R.Test("f", 0.2, 0.8, lambda x: x <= 0.5)  # a level that falls with x
+    assert decreasing.possible() == [0, 1]
+
+
+def numbers(**changes):
+    base = {
+        "digit3_forget_dense": 0.0, "digit3_forget_pruned": 0.1, "digit3_drop_dense": 0.1, "digit3_drop_pruned": 0.0,
+        "train_ratio": 3.0, "poly_classes_gain": 0.5, "poly_sel_gain": 0.05, "compression_fc1": 0.1,
+        "compression_conv2": -0.2, "weights_forget_gain": 0.5, "weights_drop_gain": 0.0,
+        "planted_mono_auroc": 0.99, "planted_poly_auroc": 0.95, "rho_fc1_above_chance": 0.2,
+    }
+    return base | changes
+
+
+def test_point_verdicts_follow_the_single_run_rules():
+    v = R.verdicts(R.point_stats(numbers()))
+    assert v == {"digit3": "supported", "slower": "supported", "polysemantic": "supported",
+                 "compression": "partly", "weights": "supported", "circuits": "supported"}
+    v = R.verdicts(R.point_stats(numbers(digit3_drop_pruned=0.31, train_ratio=1.5, poly_sel_gain=-0.01,
+                                         compression_fc1=-0.01, weights_drop_gain=-0.2, planted_poly_auroc=0.89)))
+    assert v == {"digit3": "partly", "slower": "partly", "polysemantic": "partly",
+                 "compression": "not supported", "weights": "partly", "circuits": "partly"}
+    v = R.verdicts(R.point_stats(numbers(digit3_forget_dense=0.6, train_ratio=0.9, poly_classes_gain=-0.1,
+                                         poly_sel_gain=-0.1, weights_forget_gain=0.05, planted_mono_auroc=0.5,
+                                         planted_poly_auroc=0.5, rho_fc1_above_chance=-0.1)))
+    assert v == {"digit3": "not supported", "slower": "not supported", "polysemantic": "not supported",
+                 "compression": "partly", "weights": "not supported", "circuits": "not supported"}
+
+
+def test_interval_verdicts_can_be_inconclusive():
+    stats = R.point_stats(numbers())
+    stats["compression_fc1"] = {"n": 5, "mean": 0.02, "low": -0.05, "high": 0.09, "values": []}
+    stats["weights_drop_gain"] = {"n": 5, "mean": -0.05, "low": -0.2, "high": 0.1, "values": []}
+    v = R.verdicts(stats)
+    assert v["compression"] == "inconclusive at 1 seeds", "fc1 straddles 0 and decides between partly and not"
+    assert v["weights"] == "inconclusive at 1 seeds", "drop could be worse (partly) or equal (supported)"
+    assert v["digit3"] == "supported"
+
+
+def chain(seed=0, forget3=0.0, drop3=0.001):
+    per = {"forget": [0.0] * 10, "drop": [0.001] * 10}
+    per["forget"][3], per["drop"][3] = forget3, drop3
+    return {
+        "seed": seed, "per_digit": {"dense": per, "pruned": {"forget": [0.002] * 10, "drop": [0.0] * 10}},
+        "sym_seconds": 40.0, "primary_seconds": 10.0,
+        "poly": {"classes": [2.0, 2.5], "selectivity": [0.5, 0.4]},
+        "steering": {"forget": [0.05] * 10, "drop": [0.004] * 10},
+        "planted": {"mono": {"auroc": 0.95, "auroc_ablation": 1.0}, "poly": {"auroc": 0.9, "auroc_ablation": 0.99}},
+        "rho_symbiote": {"fc1": 0.3, "conv2": 0.1}, "rho_direct": {"fc1": 0.2, "conv2": 0.0},
+        "chance": {"fc1": 0.06, "conv2": 0.08}, "spread": {"fc1": 0.05, "conv2": 0.07},
+        "sweep": [{"fraction": 0.08, "rho": {"fc1": 0.0, "conv2": 0.0}},
+                  {"fraction": 0.45, "rho": {"fc1": 0.3, "conv2": 0.1}},
+                  {"fraction": 1.5, "rho": {"fc1": 0.1, "conv2": 0.05}}],
+    }
+
+
+def test_claim_numbers_from_a_chain():
+    n = R.claim_numbers(chain(forget3=0.004, drop3=0.002))
+    assert n["digit3_forget_dense"] == pytest.approx(0.4) and n["digit3_drop_dense"] == pytest.approx(0.2)
+    assert n["train_ratio"] == 4.0
+    assert n["poly_classes_gain"] == 0.5 and n["poly_sel_gain"] == pytest.approx(0.1)
+    assert n["weights_forget"] == pytest.approx(0.04) and n["steering_forget"] == pytest.approx(5.0)
+    assert n["weights_forget_gain"] == pytest.approx(4.96)
+    assert n["compression_gain_fc1"] == pytest.approx(0.2) and n["compression_fc1"] == pytest.approx(0.15)
+    assert n["compression_gain_conv2"] == pytest.approx(0.05) and n["compression_conv2"] == pytest.approx(-0.02)
+    assert n["rho_fc1_above_chance"] == pytest.approx(0.24)
+    half, largest = R.half_and_largest(chain()["sweep"])
+    assert half["fraction"] == 0.45 and largest["fraction"] == 1.5
+
+
+def test_summarise_and_targets_on_the_seed_mean():
+    chains = [chain(0, forget3=0.0), chain(1, forget3=0.01), chain(2, forget3=0.0)]
+    stats = R.summarise_chains(chains)
+    assert stats["digit3_forget_dense"]["values"] == pytest.approx([0.0, 1.0, 0.0])
+    assert stats["digit3_forget_dense"]["mean"] == pytest.approx(1 / 3)
+    targets = R.per_digit_targets(chains)
+    dense = targets["dense"]
+    assert dense["forget_mean"][3] == pytest.approx(0.01 / 3) and dense["met_on_mean"], "0.33 % <= 0.5 % on the mean"
+    assert dense["worst_forget_per_seed"] == pytest.approx([0.0, 0.01, 0.0]) and dense["seeds_meeting"] == 2
+    worse = R.per_digit_targets(chains + [chain(3, forget3=0.02)])
+    assert not worse["dense"]["met_on_mean"], "mean 0.75 % > 0.5 %"
