@@ -2,7 +2,8 @@
 
 Prints a markdown table of median wall times: one AdamW step on a batch (plain cross-entropy, then with the
 connection cost added, then with the pruning reparametrisation as well), one swap round, one global pruning
-update, and the projected training time of the default pruned primary (steps x the full step time).
+update, and the projected training time of the default pruned primary (steps x the full step time); then the
+same for the BIMT MLP of chapter 3 (one training step with the connection cost, one swap round, projected run).
 """
 
 import statistics
@@ -11,7 +12,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from symbiote_lite import bimt, default_device
+from symbiote_lite import bimt, bimt_mlp, default_device
 from symbiote_lite.primary import build_model
 
 
@@ -74,6 +75,38 @@ def main():
     print(f"| one swap round ({config.swap_top_k} neurons × 3 rows) | {1e3 * swap:.1f} ms |")
     print(f"| one global pruning update (incl. attaching masks) | {1e3 * prune:.1f} ms |")
     print(f"| projected training of the default pruned primary ({steps} steps) | {projected:.0f} s |")
+    mlp_row(device)
+
+
+def mlp_row(device):
+    """The BIMT MLP on one CPU thread, as ``bimt_mlp.train`` runs it."""
+    config = bimt_mlp.MLPConfig()
+    threads = torch.get_num_threads()
+    if device.type == "cpu":
+        torch.set_num_threads(1)
+    torch.manual_seed(0)
+    model = bimt_mlp.GridMLP(config.widths).to(device)
+    lengths = bimt_mlp.l1_lengths(bimt_mlp.layer_positions(config.widths))
+    loss_prices = [p.to(device) for p in bimt_mlp.wire_prices(lengths, config.A, config.l0, distance_in_last=False)]
+    swap_prices = [p.to(device) for p in bimt_mlp.wire_prices(lengths, config.A, config.l0)]
+    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=0.0)
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(config.batch_size, 1, 28, 28, generator=gen).to(device)
+    target = torch.eye(10)[torch.randint(0, 10, (config.batch_size,), generator=gen)].to(device)
+
+    def step():
+        loss = F.mse_loss(model(x), target) + config.lam * bimt_mlp.connection_cost(model, loss_prices, config.l0)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    train_step = median_seconds(step, 100)
+    swap = median_seconds(lambda: bimt_mlp.swap_round(model, swap_prices, config.swap_top_k, opt), 5)
+    torch.set_num_threads(threads)
+    projected = config.steps * train_step + (config.steps // config.swap_every) * swap
+    print(f"| BIMT MLP training step (batch {config.batch_size}, one thread) | {1e3 * train_step:.2f} ms |")
+    print(f"| BIMT MLP swap round ({config.swap_top_k} neurons × 3 layers) | {1e3 * swap:.1f} ms |")
+    print(f"| projected training of the BIMT MLP ({config.steps} steps) | {projected:.0f} s |")
 
 
 if __name__ == "__main__":

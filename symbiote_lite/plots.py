@@ -58,8 +58,8 @@ POSITIVE, NEGATIVE = (0.0, 0.35, 0.8), (0.8, 0.1, 0.1)  # colours of a connectio
 
 def _weight_lines(ax, segments, strength, signed, max_width: float = 2.0, threshold: float = 0.0):
     """Draw ``segments`` (E, 2, 2) as lines of width ∝ strength / the largest strength among them, coloured by the
-    sign of ``signed``; connections of strength 0 (pruned) or below ``threshold`` x the largest are not drawn.
-    Returns the number of lines drawn."""
+    sign of ``signed`` (and fainter the weaker they are); connections of strength 0 (pruned) or below ``threshold``
+    x the largest are not drawn. Returns the number of lines drawn."""
     from matplotlib.collections import LineCollection
 
     strength, signed = np.asarray(strength, dtype=float), np.asarray(signed, dtype=float)
@@ -68,8 +68,9 @@ def _weight_lines(ax, segments, strength, signed, max_width: float = 2.0, thresh
         return 0
     drawn = (strength > 0) & (strength >= threshold * top)
     order = np.argsort(strength[drawn])  # strongest on top
-    colours = np.where((signed[drawn] >= 0)[:, None], POSITIVE, NEGATIVE)[order]
-    widths = (max_width * strength[drawn] / top)[order]
+    share = (strength[drawn] / top)[order]
+    colours = np.column_stack([np.where((signed[drawn] >= 0)[:, None], POSITIVE, NEGATIVE)[order], 0.25 + 0.75 * share])
+    widths = max_width * share
     ax.add_collection(LineCollection(np.asarray(segments)[drawn][order], colors=colours, linewidths=widths))
     return int(drawn.sum())
 
@@ -82,7 +83,8 @@ def weight_legend(ax_or_fig, threshold: float, max_width: float = 2.0, **kwargs)
                Line2D([], [], color=NEGATIVE, lw=max_width, label="negative weight")]
     for share in (1.0, 0.5, max(threshold, 0.1) if threshold < 0.5 else None):
         if share is not None:
-            handles.append(Line2D([], [], color="grey", lw=max_width * share, label=f"|w| = {share:g} × layer max"))
+            handles.append(Line2D([], [], color=(0.4, 0.4, 0.4, 0.25 + 0.75 * share), lw=max_width * share,
+                                  label=f"|w| = {share:g} × layer max"))
     if threshold > 0:
         handles.append(Line2D([], [], color="none", label=f"not drawn: pruned, or |w| < {threshold:g} × layer max"))
     else:
@@ -125,7 +127,7 @@ def wiring_stages(snapshots: dict, positions, suptitle: str | None = None, thres
     return fig
 
 
-def _oblique(xy, layer: int, gap: float = 1.0, tilt: float = 0.45, depth: float = 0.35):
+def _oblique(xy, layer: int, gap: float = 1.0, tilt: float = 0.4, depth: float = 0.5):
     """Project (x, y) on the plane of ``layer`` to the page: planes stacked ``gap`` apart, seen from above."""
     xy = np.asarray(xy, dtype=float)
     return np.column_stack([xy[:, 0] + tilt * xy[:, 1], layer * gap + depth * xy[:, 1]])
@@ -155,8 +157,8 @@ def plane_wiring(weights, positions, out_labels=None, ax=None, title: str | None
     if out_labels is not None:
         for (x, y), label in zip(pos[-1], np.asarray(out_labels), strict=True):
             ax.text(x + 0.04, y + 0.02, str(int(label)), fontsize=7, zorder=4)
-    ax.set_yticks([k + 0.17 for k in range(len(pos))], layer_names[: len(pos)])
-    ax.set(xlim=(-0.05, 1.5), ylim=(-0.1, len(pos) - 0.55), xticks=[], title=title or "")
+    ax.set_yticks([k + 0.25 for k in range(len(pos))], layer_names[: len(pos)])
+    ax.set(xlim=(-0.05, 1.45), ylim=(-0.1, len(pos) - 0.4), xticks=[], title=title or "")
     ax.grid(False)
     for side in ("top", "right", "bottom"):
         ax.spines[side].set_visible(False)
@@ -261,7 +263,7 @@ def mlp_training(history: dict, ax=None):
     ax = ax or plt.subplots(figsize=(7, 3.5))[1]
     steps = np.asarray(history["step"])
     ax.plot(steps[1:], 100 * np.asarray(history["eval_acc"][1:]), "o-", label="test accuracy (after step 0)")
-    ax.set(xlabel="training step", ylabel="test accuracy (%)", ylim=(80, 100))
+    ax.set(xlabel="training step", ylabel="test accuracy (%)", ylim=(90, 100))
     cost = ax.twinx()
     cost.plot(steps, history["cost"], "s--", color="C2", label="connection cost")
     cost.set(yscale="log", ylabel="connection cost")
@@ -269,8 +271,8 @@ def mlp_training(history: dict, ax=None):
     lam = np.asarray(history["lam"])
     for k in np.nonzero(np.diff(lam))[0]:
         ax.axvline(steps[k + 1], color="grey", ls=":", lw=1)
-        ax.text(steps[k + 1], 81, f" λ = {lam[k + 1]:g}", fontsize="small", color="grey")
-    ax.text(steps[0], 81, f" λ = {lam[0]:g}", fontsize="small", color="grey")
+        ax.text(steps[k + 1], 90.5, f" λ = {lam[k + 1]:g}", fontsize="small", color="grey")
+    ax.text(steps[0], 90.5, f" λ = {lam[0]:g}", fontsize="small", color="grey")
     ax.legend(handles=ax.lines[:1] + cost.lines, loc="center right", fontsize="small")
     return ax
 
