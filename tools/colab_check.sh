@@ -20,8 +20,13 @@ trap 'rm -rf "$work"' EXIT
 report="$root/_build/colab-check"
 mkdir -p "$report"
 
+# Build from a copy of what the package is made of, so that no build/ folder of the checkout (which can hold
+# modules deleted since) leaks into the wheel, and nothing is written into the checkout.
 echo "== building the wheel"
-"$venv/bin/python" -m pip wheel -q --no-deps -w "$work/dist" "$root"
+mkdir -p "$work/src"
+cp -r "$root/pyproject.toml" "$root/README.md" "$root/symbiote_lite" "$work/src/"
+find "$work/src" -name __pycache__ -prune -exec rm -rf {} +
+"$venv/bin/python" -m pip wheel -q --no-deps -w "$work/dist" "$work/src"
 wheel=$(ls "$work"/dist/symbiote_lite-*.whl)
 
 echo "== installing $(basename "$wheel") into a fresh environment"
