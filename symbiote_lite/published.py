@@ -125,7 +125,7 @@ def offset_logits(model: PublishedCNN, offsets: dict[str, torch.Tensor], x: torc
 
 
 @torch.no_grad()
-def predict_with(model: PublishedCNN, offsets: dict[str, torch.Tensor], x: torch.Tensor, chunk: int = 1000):
+def predict_with(model: PublishedCNN, offsets: dict[str, torch.Tensor], x: torch.Tensor, chunk: int = 250):
     """Predicted class of every image with a shared offset (batch size 1; ``{}`` = the unedited primary)."""
     model.eval()
     x = x.contiguous(memory_format=torch.channels_last)
@@ -134,7 +134,7 @@ def predict_with(model: PublishedCNN, offsets: dict[str, torch.Tensor], x: torch
 
 @torch.no_grad()
 def predict_many(model: PublishedCNN, offset_sets: list[dict[str, torch.Tensor]], x: torch.Tensor,
-                 chunk: int = 1000) -> torch.Tensor:
+                 chunk: int = 250) -> torch.Tensor:
     """Predicted classes under each of K shared offsets (batch size 1 each): (K, N). Same result as
     ``predict_with`` per set, but the layers before the earliest edited one run once per chunk of images, not K times.
     """
@@ -162,10 +162,19 @@ def predict_many(model: PublishedCNN, offset_sets: list[dict[str, torch.Tensor]]
 # --- the symbiote ------------------------------------------------------------------------------------------------
 
 
-class PuppeteerNet(nn.Module):
-    """One-hot digits (B, 10) -> offsets {layer: (B, *shape)} in (-1, 1) for ``layers``."""
+def head_size(name: str, per_channel: bool = False) -> int:
+    """Outputs of the head for layer ``name``: its whole activation map (published), or one number per channel."""
+    shape = OFFSET_SHAPES[name]
+    return shape[0] if per_channel else math.prod(shape)
 
-    def __init__(self, width: int = 512, layers=PUBLISHED_LAYERS, dropout: float = 0.5):
+
+class PuppeteerNet(nn.Module):
+    """One-hot digits (B, 10) -> offsets {layer: (B, *shape)} in (-1, 1) for ``layers``.
+
+    ``per_channel=True`` gives each conv layer one offset per channel, the same at every position (a variant; the
+    published heads emit the whole map)."""
+
+    def __init__(self, width: int = 512, layers=PUBLISHED_LAYERS, dropout: float = 0.5, per_channel: bool = False):
         super().__init__()
         bad = [name for name in layers if name not in OFFSET_SHAPES]
         if bad or not layers:
@@ -177,28 +186,38 @@ class PuppeteerNet(nn.Module):
             nn.Linear(N_DIGITS, width), nn.BatchNorm1d(width), nn.ReLU(), nn.Dropout(dropout),
             nn.Linear(width, width), nn.BatchNorm1d(width), nn.ReLU(), nn.Dropout(dropout),
         )
-        self.heads = nn.ModuleDict({name: nn.Linear(width, math.prod(OFFSET_SHAPES[name])) for name in self.layers})
+        self.per_channel = per_channel
+        self.heads = nn.ModuleDict({name: nn.Linear(width, head_size(name, per_channel)) for name in self.layers})
 
     def forward(self, z: torch.Tensor) -> dict[str, torch.Tensor]:
         if z.ndim != 2 or z.shape[1] != N_DIGITS:
             raise ValueError(f"one-hot digits must have shape (B, {N_DIGITS}), got {tuple(z.shape)}")
         h = self.base(z)
-        return {name: torch.tanh(self.heads[name](h)).view(-1, *OFFSET_SHAPES[name]) for name in self.layers}
+        out = {}
+        for name in self.layers:
+            shape = OFFSET_SHAPES[name]
+            d = torch.tanh(self.heads[name](h))
+            if self.per_channel and len(shape) == 3:
+                out[name] = d[:, :, None, None].expand(-1, *shape)
+            else:
+                out[name] = d.view(-1, *shape)
+        return out
 
 
-def puppeteer_parameters(width: int, layers=PUBLISHED_LAYERS) -> int:
-    """Parameter count of ``PuppeteerNet(width, layers)`` from the architecture:
-    trunk 10w + w + 2w + w² + w + 2w, heads (w + 1) · Σ offset sizes."""
-    outputs = sum(math.prod(OFFSET_SHAPES[name]) for name in layers)
+def puppeteer_parameters(width: int, layers=PUBLISHED_LAYERS, per_channel: bool = False) -> int:
+    """Parameter count of ``PuppeteerNet(width, layers, per_channel=...)`` from the architecture:
+    trunk 10w + w + 2w + w² + w + 2w, heads (w + 1) · Σ head outputs."""
+    outputs = sum(head_size(name, per_channel) for name in layers)
     return width * width + 16 * width + (width + 1) * outputs
 
 
-def width_for_budget(budget: int, layers=WRITEUP_LAYERS) -> int:
+def width_for_budget(budget: int, layers=WRITEUP_LAYERS, per_channel: bool = False) -> int:
     """The largest trunk width whose ``PuppeteerNet`` has at most ``budget`` parameters."""
-    if puppeteer_parameters(1, layers) > budget:
-        raise ValueError(f"budget={budget} is below the smallest PuppeteerNet ({puppeteer_parameters(1, layers)})")
+    if puppeteer_parameters(1, layers, per_channel) > budget:
+        smallest = puppeteer_parameters(1, layers, per_channel)
+        raise ValueError(f"budget={budget} is below the smallest PuppeteerNet ({smallest})")
     w = 1
-    while puppeteer_parameters(w + 1, layers) <= budget:
+    while puppeteer_parameters(w + 1, layers, per_channel) <= budget:
         w += 1
     return w
 
@@ -213,6 +232,27 @@ def offsets_for(puppeteer: PuppeteerNet, digit: int, device=None) -> dict[str, t
     puppeteer.eval()
     device = device or next(puppeteer.parameters()).device
     return puppeteer(one_hot(torch.tensor([digit], device=device)))
+
+
+@torch.no_grad()
+def training_offsets(puppeteer: PuppeteerNet, digit: int, n: int = 64, seed: int = 0) -> dict[str, torch.Tensor]:
+    """The offsets the symbiote produces in *training* mode for a batch of ``n`` copies of one digit's one-hot vector
+    (batch statistics, dropout on), averaged over the batch: (1, *shape) per layer. Its running statistics are left
+    as they are."""
+    device = next(puppeteer.parameters()).device
+    norms = [m for m in puppeteer.modules() if isinstance(m, nn.BatchNorm1d)]
+    saved = [m.momentum for m in norms]
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        try:
+            for m in norms:
+                m.momentum = 0.0  # running = (1 - 0) · running + 0 · batch: unchanged
+            out = puppeteer.train()(one_hot(torch.full((n,), digit, device=device)))
+        finally:
+            for m, momentum in zip(norms, saved, strict=True):
+                m.momentum = momentum
+            puppeteer.eval()
+    return {name: v.mean(0, keepdim=True) for name, v in out.items()}
 
 
 # --- the loss ------------------------------------------------------------------------------------------------------
@@ -259,6 +299,7 @@ class PuppeteerRecipe:
     lr: float = 5e-4
     alpha: float = 5.0
     dropout: float = 0.5
+    per_channel: bool = False  # one offset per conv channel instead of per position (not published)
     seed: int = 0
 
 
@@ -311,14 +352,14 @@ def batches(n: int, batch_size: int, steps: int, gen: torch.Generator):
 
 def train_cnn(recipe: CNNRecipe, x: torch.Tensor, y: torch.Tensor, progress: bool = True):
     """Train a ``PublishedCNN`` on unit pixels. Returns ``(model, history)``; history: ``loss`` (per step),
-    ``seconds``."""
+    ``seconds`` (wall) and ``cpu_seconds`` (CPU time of the process)."""
     check_recipe(recipe)
     gen = seed_everything(recipe.seed)
     model = PublishedCNN().to(x.device)
     opt = adam(model.parameters(), recipe.lr)
     drop = max(1, round(recipe.drop_at * recipe.steps))
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=drop, gamma=recipe.gamma)
-    history, start = {"loss": []}, time.perf_counter()
+    history, start, cpu = {"loss": []}, time.perf_counter(), time.process_time()
     model.train()
     for idx in progress_bar(batches(len(y), recipe.batch_size, recipe.steps, gen), total=recipe.steps,
                             desc="primary steps", enabled=progress):
@@ -329,7 +370,7 @@ def train_cnn(recipe: CNNRecipe, x: torch.Tensor, y: torch.Tensor, progress: boo
         opt.step()
         sched.step()
         history["loss"].append(loss.item())
-    history["seconds"] = time.perf_counter() - start
+    history["seconds"], history["cpu_seconds"] = time.perf_counter() - start, time.process_time() - cpu
     return model.eval(), history
 
 
@@ -340,16 +381,16 @@ def train_puppeteer(recipe: PuppeteerRecipe, primary: PublishedCNN, x: torch.Ten
     Each step: ``batch_size`` images, each with an inhibited digit drawn from ``recipe.digits``; the symbiote runs in
     training mode on the batch of one-hot digits, so batch norm normalises over the batch and dropout gives every
     image its own offset. Returns ``(puppeteer, history)``; history: ``loss``, ``ce``, ``inhibit`` (per step),
-    ``seconds``, ``n_params``.
+    ``seconds`` (wall) and ``cpu_seconds`` (CPU time of the process), ``n_params``.
     """
     check_recipe(recipe)
     gen = seed_everything(recipe.seed)
     device = x.device
     primary = primary.eval().requires_grad_(False)
-    puppeteer = PuppeteerNet(recipe.width, recipe.layers, recipe.dropout).to(device)
+    puppeteer = PuppeteerNet(recipe.width, recipe.layers, recipe.dropout, recipe.per_channel).to(device)
     opt = adam(puppeteer.parameters(), recipe.lr)
     digits = torch.tensor(recipe.digits)
-    history, start = {"loss": [], "ce": [], "inhibit": []}, time.perf_counter()
+    history, start, cpu = {"loss": [], "ce": [], "inhibit": []}, time.perf_counter(), time.process_time()
     puppeteer.train()
     for idx in progress_bar(batches(len(y), recipe.batch_size, recipe.steps, gen), total=recipe.steps,
                             desc="symbiote steps", enabled=progress):
@@ -358,12 +399,12 @@ def train_puppeteer(recipe: PuppeteerRecipe, primary: PublishedCNN, x: torch.Ten
         offsets = puppeteer(one_hot(target))
         logits = offset_logits(primary, offsets, x[idx])
         loss, ce, inhibit = published_loss(logits, y[idx], target, recipe.alpha)
-        opt.zero_grad(set_to_none=True)
+        opt.zero_grad(set_to_none=False)  # reuse the 207 MB of gradient buffers instead of reallocating them
         loss.backward()
         opt.step()
         for key, value in zip(("loss", "ce", "inhibit"), (loss, ce, inhibit), strict=True):
             history[key].append(value.item())
-    history["seconds"] = time.perf_counter() - start
+    history["seconds"], history["cpu_seconds"] = time.perf_counter() - start, time.process_time() - cpu
     history["n_params"] = count_parameters(puppeteer)
     return puppeteer.eval(), history
 
@@ -415,16 +456,18 @@ def load_or_train_puppeteer(run: PuppeteerRun, primary: PublishedCNN, progress: 
         return {"state": _state(net), "history": history}
 
     payload = load_or_build("published-puppeteer", run, build)
-    net = PuppeteerNet(r.width, r.layers, r.dropout).to(device)
+    net = PuppeteerNet(r.width, r.layers, r.dropout, r.per_channel).to(device)
     net.load_state_dict(payload["state"])
     return net.eval(), payload["history"]
 
 
-def writeup_recipe(recipe: PuppeteerRecipe, primary_params: int, fraction: float = 0.5, **changes):
-    """``recipe`` under the write-up's rules: hidden layers only, all ten digits, and the widest trunk that keeps the
-    symbiote within ``fraction`` of the primary's parameters."""
-    width = width_for_budget(int(fraction * primary_params), WRITEUP_LAYERS)
-    return replace(recipe, width=width, layers=WRITEUP_LAYERS, digits=tuple(range(N_DIGITS)), **changes)
+def writeup_recipe(recipe: PuppeteerRecipe, primary_params: int, fraction: float = 0.5, per_channel: bool = False,
+                   **changes):
+    """``recipe`` under the write-up's rules: hidden layers only, all ten digits, and the widest trunk (at most the
+    recipe's width) that keeps the symbiote within ``fraction`` of the primary's parameters."""
+    width = min(recipe.width, width_for_budget(int(fraction * primary_params), WRITEUP_LAYERS, per_channel))
+    return replace(recipe, width=width, layers=WRITEUP_LAYERS, digits=tuple(range(N_DIGITS)), per_channel=per_channel,
+                   **changes)
 
 
 # --- evaluation --------------------------------------------------------------------------------------------------

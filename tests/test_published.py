@@ -126,9 +126,26 @@ def test_parameter_counts_match_the_architecture():
     assert round(51_849_408 / 905_354, 1) == 57.3
 
 
-@pytest.mark.parametrize(("width", "layers"), [(4, ("fc1",)), (7, P.WRITEUP_LAYERS), (3, P.PUBLISHED_LAYERS)])
-def test_parameter_formula_counts_the_module(width, layers):
-    assert P.puppeteer_parameters(width, layers) == count_parameters(P.PuppeteerNet(width, layers))
+@pytest.mark.parametrize(("width", "layers", "per_channel"),
+                         [(4, ("fc1",), False), (7, P.WRITEUP_LAYERS, False), (3, P.PUBLISHED_LAYERS, False),
+                          (9, P.WRITEUP_LAYERS, True), (5, P.PUBLISHED_LAYERS, True)])
+def test_parameter_formula_counts_the_module(width, layers, per_channel):
+    net = P.PuppeteerNet(width, layers, per_channel=per_channel)
+    assert P.puppeteer_parameters(width, layers, per_channel) == count_parameters(net)
+
+
+def test_per_channel_offsets_are_constant_over_positions():
+    net = P.PuppeteerNet(6, ("conv2", "fc1"), per_channel=True).eval()
+    out = net(P.one_hot(torch.tensor([3, 7])))
+    assert out["conv2"].shape == (2, 64, 28, 28) and out["fc1"].shape == (2, 128)
+    assert torch.equal(out["conv2"], out["conv2"][:, :, :1, :1].expand(-1, -1, 28, 28))
+
+
+def test_writeup_recipe_keeps_the_rules():
+    for per_channel, width in ((False, 5), (True, 512)):
+        r = P.writeup_recipe(P.PuppeteerRecipe(), 905_354, per_channel=per_channel)
+        assert r.layers == ("conv2", "conv3", "fc1") and r.digits == tuple(range(10)) and r.width == width
+        assert P.puppeteer_parameters(r.width, r.layers, per_channel) <= 905_354 // 2
 
 
 def test_width_for_budget_is_the_largest_that_fits():
@@ -159,6 +176,19 @@ def test_batch_norm_erases_the_digit_of_a_batch_of_identical_one_hots():
     torch.testing.assert_close(three, seven, rtol=0, atol=1e-4)  # equal up to rounding in the batch mean
     mixed = net(P.one_hot(torch.tensor([3, 3, 7, 7])))["fc2"]
     assert (mixed[0] - mixed[2]).abs().max() > 1e-2  # a mixed batch does see the digit
+
+
+def test_training_offsets_average_the_dropout_draws_and_leave_the_statistics():
+    torch.manual_seed(0)
+    net = P.PuppeteerNet(8, ("fc2",)).train()
+    net(P.one_hot(torch.tensor([3, 7, 1, 3])))  # some running statistics
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    got = P.training_offsets(net, 3, n=32, seed=5)["fc2"]
+    assert got.shape == (1, 64) and not net.training
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items() if "num_batches" not in k)
+    torch.testing.assert_close(got, P.training_offsets(net, 3, n=32, seed=5)["fc2"])  # seeded
+    eval_out = P.offsets_for(net, 3)["fc2"]
+    assert not torch.allclose(got, eval_out)  # batch statistics, not running ones
 
 
 def test_published_loss_by_hand():
