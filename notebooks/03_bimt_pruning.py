@@ -37,6 +37,12 @@ if "google.colab" in sys.modules:
 # **does the pruning really make the hidden neurons more polysemantic?** The write-up shows a single picture; here
 # the answer is a measurement.
 #
+# A reader who knows BIMT will also expect its signature: modules that emerge and can be seen in the wiring
+# diagram. So before the CNN, the chapter reproduces BIMT where its authors show it, on their MNIST MLP, with
+# their wiring cost and swaps, and measures the modules it grows against a null model. Then it asks the same of
+# the CNN primary, once with the short fine-tuning the later chapters use and once with a longer run under a
+# stronger wire cost.
+#
 # ## Two ideas in one training run
 #
 # **Brain-Inspired Modular Training (BIMT)** {cite}`liu2023bimt` borrows a constraint from brains: wires cost
@@ -92,35 +98,220 @@ TARGET_SPARSITY = 0.9  # fraction of the hidden-layer weights (conv2 + fc1) that
 EPOCHS = 2.0  # passes over the 60 000 training images, starting from the trained dense primary
 LAM = 1e-5  # initial weight λ of the connection cost (×10 at 1/4 and again at 1/2 of training)
 RESPONSE_FRACTION = 0.5  # a neuron responds to a class whose mean activation is ≥ this fraction of its maximum
-N_SHUFFLES = 5  # shuffled null networks per network in the modularity comparison
-SEED = 0  # seeds batch order (the starting weights are the dense primary's)
+MLP_STEPS = 10_000  # training steps of the BIMT MLP (BIMT's own MNIST run: 40 000)
+DRAW_THRESHOLD = 0.05  # weights below this fraction of their layer's largest |w| are neither drawn nor counted
+N_NULL = 20  # null graphs per network and null model in the modularity comparisons
+LONG_EPOCHS = 8.0  # the longer BIMT + pruning run of the CNN (same start, schedule stretched)
+LONG_LAM = 1e-4  # its initial λ (×10 at 1/4 and at 1/2 of training)
+SEED = 0  # seeds batch order, the MLP's initialisation, the null graphs and the Louvain partitions
 
 # %%
 from symbiote_lite.params import check_range
 
-check_range("TARGET_SPARSITY", TARGET_SPARSITY, 0.0, 0.99)
-check_range("EPOCHS", EPOCHS, 0.05, 20)
-check_range("LAM", LAM, 0.0, 1.0)
-check_range("RESPONSE_FRACTION", RESPONSE_FRACTION, 0.05, 1.0)
-check_range("N_SHUFFLES", N_SHUFFLES, 2, 100, integer=True)
-check_range("SEED", SEED, 0, 2**31 - 1, integer=True)
+TARGET_SPARSITY = check_range("TARGET_SPARSITY", TARGET_SPARSITY, 0.0, 0.99)
+EPOCHS = check_range("EPOCHS", EPOCHS, 0.05, 20)
+LAM = check_range("LAM", LAM, 0.0, 1.0)
+RESPONSE_FRACTION = check_range("RESPONSE_FRACTION", RESPONSE_FRACTION, 0.05, 1.0)
+MLP_STEPS = check_range("MLP_STEPS", MLP_STEPS, 100, 200_000, integer=True)
+DRAW_THRESHOLD = check_range("DRAW_THRESHOLD", DRAW_THRESHOLD, 0.0, 0.5)
+N_NULL = check_range("N_NULL", N_NULL, 2, 200, integer=True)
+LONG_EPOCHS = check_range("LONG_EPOCHS", LONG_EPOCHS, 0.05, 50)
+LONG_LAM = check_range("LONG_LAM", LONG_LAM, 0.0, 1.0)
+SEED = check_range("SEED", SEED, 0, 2**31 - 1, integer=True)
 
 # %%
 import matplotlib.pyplot as plt
 import torch
 
-from symbiote_lite import bimt, default_device, plots
+from symbiote_lite import bimt, bimt_mlp, default_device, plots
 from symbiote_lite.data import load_mnist
 from symbiote_lite.primary import accuracy, count_parameters, load_or_train
 from symbiote_lite.report import glue
 
 device = default_device()
 config = bimt.BIMTConfig(target_sparsity=TARGET_SPARSITY, epochs=EPOCHS, lam=LAM, seed=SEED)
-is_default = config == bimt.BIMTConfig()
+mlp_config = bimt_mlp.MLPConfig(steps=MLP_STEPS, seed=SEED)
+long_config = bimt.BIMTConfig(target_sparsity=TARGET_SPARSITY, epochs=LONG_EPOCHS, lam=LONG_LAM, seed=SEED)
+is_default = (config == bimt.BIMTConfig() and mlp_config == bimt_mlp.MLPConfig() and DRAW_THRESHOLD == 0.05
+              and N_NULL == 20 and long_config == bimt.BIMTConfig(epochs=8.0, lam=1e-4))
 x_test, y_test = load_mnist("test", device)
 dense, _ = load_or_train(config.primary, device)
 print(f"device: {device.type}")
 print(config)
+
+# %% [markdown]
+# ## BIMT on its home ground: the MNIST MLP
+#
+# Liu et al. show BIMT's modules on multilayer perceptrons; their MNIST example is a 784-100-100-10 MLP with SiLU
+# activations. `symbiote_lite.bimt_mlp` rebuilds it from their description and their MNIST notebook
+# {cite}`liu2023bimt`. Every layer of neurons lies in its own unit square: the 784 inputs on the 28×28 pixel
+# grid, each hidden layer on a 10×10 grid, the ten outputs on a ring of radius 1/4 around the centre. The wire
+# from neuron $i$ of one layer to neuron $j$ of the next is as long as the L1 distance of their positions in the
+# square, and the cost of a layer is BIMT's mean over its weights and biases,
+#
+# $$
+# \text{cc} \;=\; \sum_{\text{layers}} \operatorname{mean}_{ij}\, |w_{ij}|\,\bigl(2\, d_{ij} + 0.5\bigr)
+#   \;+\; \sum_{\text{layers}} \operatorname{mean}_j\, 0.5\,|b_j| .
+# $$
+#
+# The network regresses one-hot targets with a mean squared error (as in BIMT's notebook), plus $\lambda\,$cc with
+# $\lambda$ = 0.01, then 0.1 from a quarter and 1 from half of training; Adam, learning rate $10^{-3}$, batches of
+# 100. In the loss the last layer pays only the flat fee; for the swaps its wire lengths count too, as in BIMT. In
+# each swap round the 30 most connected neurons of both hidden layers and of the output ring, one after the
+# other, move to the slot of their layer that lowers the cost most. An output neuron carries its digit with it
+# around the ring, so the function never changes. What we changed, to fit the chapter's time budget:
+# {glue:text}`mlp_steps` steps instead of 40 000 (the λ schedule scaled with them), swap rounds every
+# {glue:text}`mlp_swap_every` steps instead of 500, so that the shorter run still has {glue:text}`mlp_swap_rounds`
+# rounds (BIMT's run: 80), and Adam moments move with their weights at a swap (BIMT's notebook leaves them in
+# place).
+
+# %%
+mlp, mlp_history = bimt_mlp.load_or_train(mlp_config, device)
+mlp_acc = accuracy(mlp, x_test, y_test)
+mlp_positions = bimt_mlp.layer_positions(mlp_config.widths)
+glue("mlp_steps", mlp_config.steps)
+glue("mlp_step_share", 100 * mlp_config.steps / 40_000)
+glue("mlp_swap_every", mlp_config.swap_every)
+glue("mlp_swap_rounds", mlp_config.steps // mlp_config.swap_every)
+glue("mlp_swaps", mlp_history["swaps"][-1])
+glue("mlp_test_acc", 100 * mlp_acc)
+glue("mlp_best_acc", 100 * max(mlp_history["eval_acc"]))
+glue("mlp_train_seconds", round(mlp_history["seconds"], 1))
+print(f"{mlp_history['steps']} steps ({100 * mlp_config.steps / 40_000:.0f} % of BIMT's 40 000), "
+      f"{mlp_history['swaps'][-1]} swaps; training took {mlp_history['seconds']:.1f} s on {device.type}")
+print(f"BIMT MLP: test accuracy {100 * mlp_acc:.1f} %")
+
+# %%
+plots.mlp_training(mlp_history)
+plt.show()
+
+# %% [markdown]
+# **Figure.** Training of the BIMT MLP: test accuracy (circles, left axis; step 0, at chance, is left out) and
+# connection cost (squares, right axis, log scale) at evenly spaced checkpoints. Dotted lines: λ grows tenfold.
+# The accuracy is recorded for this figure only; nothing was tuned on it.
+
+# %%
+mlp_stages = {f"step {step}": (stage["weights"], stage["out_labels"])
+              for step, stage in sorted(mlp_history["stages"].items())}
+plots.plane_wiring_stages(mlp_stages, mlp_positions, threshold=DRAW_THRESHOLD)
+plt.show()
+
+# %% [markdown]
+# **Figure.** The BIMT MLP at four stages of training, drawn as BIMT draws it: the four layers of neurons lie in
+# stacked planes seen obliquely (inputs at the bottom, grey dots on the 28×28 grid; the outputs on the ring at the
+# top, labelled with the digit each computes). A line is a weight, its width proportional to |w| relative to the
+# largest |w| of its layer, blue if positive and red if negative; weights below {glue:text}`draw_threshold` × the
+# largest of their layer are not drawn. At step 0 the random initialisation fills the picture. Once λ reaches 0.1
+# and then 1, most weights fall below the threshold, the surviving hidden neurons gather near the middle of their
+# planes, under the output ring, and each output hangs from a few hidden neurons of its own.
+#
+# ### Are these modules, or just sparsity?
+#
+# A sparse graph has communities by chance, so a modularity number needs a null model. We turn the drawn network
+# into a weighted graph (a node per neuron, an edge per drawn weight, weighted by |w|), split it into communities
+# with the Louvain method {cite}`blondel2008louvain` and report Newman's modularity $Q$ {cite}`newman2006modularity`.
+# Then we do the same for {glue:text}`n_null` random graphs of each of two null models:
+#
+# - **rewired** {cite}`maslov2002specificity`: in each layer, pairs of edges $a \to b$, $c \to d$ are repeatedly
+#   rewired to $a \to d$, $c \to b$. Every neuron keeps its number of drawn connections (and a later-layer neuron
+#   its total strength); only *who* is connected to whom is random. This asks the modularity question: given how
+#   many connections each neuron has, are they wired in groups?
+# - **shuffled**: each layer's strengths, zeros included, are dealt out at random over all pairs of its neurons.
+#   This keeps only each layer's number of edges and weight distribution, so its edges land on neurons that the
+#   trained network has switched off, and its graphs are sparse random graphs with many small communities.
+#
+# The interval is the central 95 % of $Q$ over the null graphs; the margin is $Q$ minus the interval's upper end.
+# Threshold matters, so the rewired comparison is repeated for four thresholds.
+
+# %%
+glue("draw_threshold", DRAW_THRESHOLD)
+glue("n_null", N_NULL)
+mlp_weights = bimt_mlp.weights(mlp)
+mlp_graph = bimt.kept_strengths(mlp_weights, DRAW_THRESHOLD)
+mlp_mod = {null: bimt.modularity_with_null(mlp_graph, N_NULL, SEED, null) for null in ("rewired", "shuffled")}
+for null, res in mlp_mod.items():
+    print(f"BIMT MLP, |w| >= {DRAW_THRESHOLD:g} x layer max ({res['edges']} edges): Q = {res['q']:.3f}; "
+          f"{null} null {res['null_mean']:.3f}, 95 % interval [{res['null_low']:.3f}, {res['null_high']:.3f}], "
+          f"margin {res['margin']:+.3f}")
+print()
+print(f"{'threshold':>9} {'edges':>6} {'|w| kept':>9} {'Q':>6} {'rewired null [95 % interval]':>30} {'margin':>7}")
+mlp_thresholds = {}
+for tau in (0.02, 0.05, 0.1, 0.2):
+    graph = bimt.kept_strengths(mlp_weights, tau)
+    res = mlp_mod["rewired"] if tau == DRAW_THRESHOLD else bimt.modularity_with_null(graph, N_NULL, SEED)
+    mass = sum(g.sum().item() for g in graph) / sum(w.abs().sum().item() for w in mlp_weights)
+    mlp_thresholds[tau] = res
+    print(f"{tau:>9g} {res['edges']:>6d} {100 * mass:>8.1f}% {res['q']:>6.3f} {res['null_mean']:>12.3f} "
+          f"[{res['null_low']:.3f}, {res['null_high']:.3f}] {res['margin']:>+7.3f}")
+
+# %%
+live = [int((g.sum(0) > 0).sum()) for g in mlp_graph[1:]]  # hidden neurons with a drawn outgoing weight
+res = mlp_mod["rewired"]
+glue("mlp_q", res["q"])
+glue("mlp_null_mean", res["null_mean"])
+glue("mlp_null_low", res["null_low"])
+glue("mlp_null_high", res["null_high"])
+glue("mlp_margin", res["margin"])
+glue("mlp_z", res["z"])
+glue("mlp_edges", res["edges"])
+glue("mlp_weights_total", sum(w.numel() for w in mlp_weights))
+glue("mlp_shuffled_mean", mlp_mod["shuffled"]["null_mean"])
+glue("mlp_live_h1", live[0])
+glue("mlp_live_h2", live[1])
+glue("mlp_min_margin", min(r["margin"] for r in mlp_thresholds.values()))
+glue("mlp_max_margin", max(r["margin"] for r in mlp_thresholds.values()))
+labels = mlp.out_labels.cpu()
+print(f"hidden neurons with a drawn outgoing weight: {live[0]} of 100 (hidden 1), {live[1]} of 100 (hidden 2)")
+modules = [c for c in res["communities"] if len(c) > 1]  # communities of isolated neurons left out
+print(f"{len(modules)} communities of more than one neuron; neurons per layer (input, hidden 1, hidden 2, output) "
+      "and the digits they compute:")
+digits_per_module = []
+for community in sorted(modules, key=len, reverse=True):
+    per_layer = [sum(1 for layer, _ in community if layer == k) for k in range(4)]
+    digits = sorted(int(labels[i]) for layer, i in community if layer == 3)
+    digits_per_module.append(len(digits))
+    print(f"  {per_layer}  digits {digits}")
+mlp_inside = bimt.within_share(mlp_graph, res["communities"])
+print(f"share of the drawn |w| inside communities: {100 * mlp_inside:.0f} %")
+glue("mlp_modules", len(modules))
+glue("mlp_module_digits_max", max(digits_per_module))
+glue("mlp_inside", 100 * mlp_inside)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+mlp_modular = all(r["margin"] > 0 for r in mlp_thresholds.values())
+print(f"BIMT MLP: test accuracy at least 95 %: {mlp_acc >= 0.95}; modularity above the whole 95 % interval of "
+      f"the rewired null at every threshold: {mlp_modular}")
+if is_default:
+    assert mlp_acc >= 0.95, f"target: >= 95 % test accuracy for the BIMT MLP, got {100 * mlp_acc:.2f} %"
+    assert mlp_modular, f"target: Q above the rewired null, margins {[r['margin'] for r in mlp_thresholds.values()]}"
+    assert mlp_mod["shuffled"]["margin"] < 0, "the prose below says the shuffled null scores higher"
+    assert all(d >= 1 for d in digits_per_module), "the prose below says every community computes a digit"
+
+# %% [markdown]
+# **BIMT's modules do emerge in its own setting, and they are more than sparsity.** After
+# {glue:text}`mlp_steps` steps ({glue:text}`mlp_step_share:.0f` % of BIMT's run) the MLP classifies
+# {glue:text}`mlp_test_acc:.2f` % of the test images correctly (its best checkpoint: {glue:text}`mlp_best_acc:.2f`
+# %; the strong wire cost of the last half costs accuracy). Of its {glue:text}`mlp_weights_total` weights,
+# {glue:text}`mlp_edges` reach {glue:text}`draw_threshold` of their layer's largest, and only
+# {glue:text}`mlp_live_h1` neurons of the first hidden layer and {glue:text}`mlp_live_h2` of the second send a
+# drawn weight on. The drawn graph has $Q$ = {glue:text}`mlp_q:.3f`, against {glue:text}`mlp_null_mean:.3f` for
+# the rewired null (95 % interval {glue:text}`mlp_null_low:.3f` to {glue:text}`mlp_null_high:.3f`): a margin of
+# {glue:text}`mlp_margin:.3f` above the interval, {glue:text}`mlp_z:.0f` standard deviations of the null above its
+# mean. Over thresholds from 0.02 to 0.2 the margin stays between {glue:text}`mlp_min_margin:.3f` and
+# {glue:text}`mlp_max_margin:.3f`. The communities are the picture's modules: each of the
+# {glue:text}`mlp_modules` communities of more than one neuron computes at least one output digit (at most
+# {glue:text}`mlp_module_digits_max`), together with the hidden neurons and the input pixels that feed it.
+#
+# The modules are not sealed off from each other: {glue:text}`mlp_inside:.0f` % of the drawn |w| runs inside
+# communities, the rest between them, and the margin over the null is a few hundredths of $Q$. BIMT's MNIST network
+# is not split into the disconnected blocks of its toy tasks; the modules are a tendency that a null model can
+# confirm, and a shorter run than BIMT's already shows it. The margin also depends on the null. Against the
+# shuffled null the same network scores *below* chance ({glue:text}`mlp_shuffled_mean:.3f`): BIMT concentrates
+# the wiring on a few hub neurons, and hubs join communities together, while the shuffled graphs spread the same
+# edges over all 200 hidden neurons and fall apart into many small groups. For the question "are the connections
+# arranged in groups, given how many each neuron has" the rewired null is the right one; the shuffled null asks
+# only whether the network beats its own weights scattered at random.
 
 # %% [markdown]
 # ## The wire cost and the swap, on the dense primary
@@ -196,18 +387,22 @@ positions = bimt.neuron_positions(bimt.row_sizes(pruned))
 wiring = history["wiring"]
 stages = {f"{name} (step {step})": (wiring[name]["strength"], wiring[name]["signed"])
           for name, step in (("start", 0), ("middle", history["steps"] // 2), ("end", history["steps"]))}
-plots.wiring_stages(stages, positions)
+plots.wiring_stages(stages, positions, threshold=DRAW_THRESHOLD)
 plt.show()
 
 # %% [markdown]
-# **Figure.** Wiring diagrams at the start (the dense primary), the middle and the end of training. Dots are
-# neurons at their positions (rows from bottom to top: the input channel, conv1 channels, conv2 channels, fc1
-# units, logits); a line joins two neurons of consecutive rows, its opacity proportional to the summed |w| of the
-# connection (scaled to the strongest connection in its layer), blue when the summed signed weight is positive and
-# red when negative. Neurons have been swapped between the stages, so the same dot position can hold a different
-# neuron. Between conv2 and fc1, where pruning removes most weights, the haze thins out; but long connections
-# remain in every layer at the end, and no region of the network wires only to its neighbours. The modularity
-# measurement below puts a number on this impression.
+# **Figure.** Wiring diagrams of the CNN at the start (the dense primary), the middle and the end of training,
+# drawn like the MLP's above. Dots are neurons at their positions (rows from bottom to top: the input channel, conv1
+# channels, conv2 channels, fc1 units, logits); a line joins two neurons of consecutive rows, its width
+# proportional to the summed |w| of the connection (over the 5×5 kernel, or the 16 fc1 columns of a conv2 channel)
+# relative to the strongest connection of its layer, blue when the summed signed weight is positive and red when
+# negative. A connection whose weights are all pruned is not drawn, nor one below {glue:text}`draw_threshold` × the
+# strongest of its layer. Neurons have been swapped between the stages, so the same dot position can hold a
+# different neuron. Pruning removes single weights, and {glue:text}`pruned_sparsity_fc1:.0f` % of fc1's weights are
+# gone, but a conv2 channel and an fc1 unit stay connected as long as one of the 16 weights between them survives:
+# {glue:text}`cnn_pairs_kept_fc1:.0f` % of the conv2 → fc1 connections are still drawn at the end. The thinning
+# shows in the widths: a few strong connections per fc1 unit, many faint ones. Long connections remain in every
+# layer, and no region of the network wires only to its neighbours.
 #
 # ## Accuracy against sparsity
 #
@@ -238,6 +433,8 @@ glue("pruned_sparsity", 100 * sparsity["hidden"])
 glue("pruned_sparsity_conv2", 100 * sparsity["conv2"])
 glue("pruned_sparsity_fc1", 100 * sparsity["fc1"])
 glue("one_shot_acc_at_target", 100 * one_shot[levels.index(round(config.target_sparsity, 3))])
+end_pairs = bimt.kept_strengths(wiring["end"]["strength"], DRAW_THRESHOLD)[2]
+glue("cnn_pairs_kept_fc1", 100 * (end_pairs > 0).float().mean().item())
 
 # %%
 print(f"dense primary:  test accuracy {100 * dense_acc:.1f} %")
@@ -460,65 +657,142 @@ for name in ("fine-tuning alone", "wire cost alone", "pruning on top of wire cos
 # vary across seeds. Polysemanticity is measured at the level of digits: a neuron that responds to 3, 5 and 8 may
 # encode one shared stroke rather than three superposed concepts, and a class-level measure cannot tell these
 # apart. And a mean activation per digit ignores how the response is spread over the images of that digit.
-#
+
+# %% [markdown]
 # ## Is the pruned network modular?
 #
-# BIMT's own claim is about modularity: the wire cost should split the network into groups of neurons that talk
-# mostly among themselves. We turn each network into a weighted graph (a node per neuron of every row, an edge per
-# nonzero connection with its summed |w| as weight), find communities with the Louvain method
-# {cite}`blondel2008louvain` and report their Newman modularity $Q$ {cite}`newman2006modularity`: the fraction of
-# edge weight inside communities minus the fraction expected if edges were placed at random with the same node
-# strengths. Sparse graphs score a higher $Q$ by chance, so each network is compared with null models: the same
-# connection strengths shuffled at random among the neuron pairs of their own layer, which keeps the sparsity and
-# the weight distribution of every layer and destroys everything else.
+# BIMT's own claim is about modularity, and its MLP above grew modules. For the CNN we build the same graph (a
+# node per neuron of every row, an edge per drawn connection, weighted by its summed |w|), with the same
+# threshold, the same Louvain partition and the same two null models, for the dense primary and the four
+# variants of the two-by-two control.
+#
+# Two epochs of fine-tuning with a wire cost that has to leave 98.5 % accuracy standing are a weak test, so a
+# fifth CNN gets a chance closer to BIMT's: the same start and recipe, but {glue:text}`long_epochs` epochs instead
+# of {glue:text}`bimt_epochs` and λ starting at {glue:text}`long_lam` instead of {glue:text}`bimt_lam` (again ×10
+# at a quarter and at half of training, pruning to the same sparsity over the first half). It is cached under its
+# own config; the later chapters keep using the two-epoch primary.
 
 # %%
-glue("n_shuffles", N_SHUFFLES)
-q = {name: bimt.modularity_against_null(bimt.connection_strengths(net), N_SHUFFLES, SEED) for name, net in variants.items()}
-ax = plots.modularity_bars(q)
+long_net, long_masks, long_history = bimt.load_or_train_pruned(long_config, device)
+long_acc = accuracy(long_net, x_test, y_test)
+long_sparsity = bimt.sparsity_report(long_masks)
+glue("long_epochs", long_config.epochs)
+glue("long_lam", long_config.lam)
+glue("bimt_lam", config.lam)
+glue("long_steps", long_history["steps"])
+glue("long_test_acc", 100 * long_acc)
+glue("long_sparsity", 100 * long_sparsity["hidden"])
+print(f"{long_history['steps']} steps, {long_history['swaps'][-1]} swaps; training took "
+      f"{long_history['seconds']:.1f} s on {device.type}")
+print(f"longer run: test accuracy {100 * long_acc:.1f} %, hidden-layer sparsity {100 * long_sparsity['hidden']:.1f} %")
+
+# %%
+long_wiring = long_history["wiring"]
+long_stages = {f"{name} (step {step})": (long_wiring[name]["strength"], long_wiring[name]["signed"])
+               for name, step in (("start", 0), ("middle", long_history["steps"] // 2),
+                                  ("end", long_history["steps"]))}
+plots.wiring_stages(long_stages, positions, threshold=DRAW_THRESHOLD)
+plt.show()
+
+# %% [markdown]
+# **Figure.** Wiring diagrams of the longer CNN run ({glue:text}`long_epochs` epochs, λ from
+# {glue:text}`long_lam`) at its start (the dense primary), middle and end, drawn as above: line width ∝ summed |w|
+# relative to the strongest connection of its layer, blue positive, red negative; pruned connections and those
+# below {glue:text}`draw_threshold` × the layer's strongest are not drawn.
+
+# %%
+cnn_nets = variants | {"BIMT + pruning, long": long_net}
+mod = {name: {null: bimt.modularity_with_null(bimt.kept_strengths(bimt.connection_strengths(net), DRAW_THRESHOLD),
+                                              N_NULL, SEED, null) for null in ("rewired", "shuffled")}
+       for name, net in cnn_nets.items()}
+ax = plots.modularity_intervals({"BIMT MLP": mlp_mod} | mod)
 ax.tick_params(axis="x", labelrotation=20)
 plt.show()
 
 # %% [markdown]
-# **Figure.** Newman modularity $Q$ of the weight graph under its Louvain partition, for the dense primary and the
-# four variants (left bar of each pair), and the mean ± standard deviation of $Q$ over {glue:text}`n_shuffles` null
-# networks whose connection strengths were shuffled within each layer (right bar).
+# **Figure.** Newman modularity $Q$ of each network's drawn weight graph under its Louvain partition (diamonds),
+# beside the mean (dots) and central 95 % interval (bars) of $Q$ over {glue:text}`n_null` null graphs: rewired
+# (each neuron keeps its number of connections) and shuffled (each layer's strengths dealt out at random). Left,
+# the BIMT MLP for reference; then the dense CNN primary, the three controls, the pruned primary and the longer run.
 
 # %%
-above = {name: value > null_mean + 2 * null_sd for name, (value, null_mean, null_sd) in q.items()}
-for name, (value, null_mean, null_sd) in q.items():
-    print(f"{name:16} Q = {value:.2f}, shuffled null Q = {null_mean:.2f} ± {null_sd:.2f}, "
-          f"above the null by more than 2 sd: {'yes' if above[name] else 'no'}")
-for key, name in (("dense", "dense primary"), ("pruned", "BIMT + pruning")):
-    glue(f"q_{key}", q[name][0])
-    glue(f"q_{key}_null", q[name][1])
-above_null = above["BIMT + pruning"]
+print(f"{'network':22} {'edges':>6} {'Q':>6} {'rewired null [95 %]':>24} {'margin':>7} {'shuffled null [95 %]':>24}")
+for name, res in ({"BIMT MLP": mlp_mod} | mod).items():
+    r, s = res["rewired"], res["shuffled"]
+    print(f"{name:22} {r['edges']:>6d} {r['q']:>6.3f} {r['null_mean']:>7.3f} [{r['null_low']:.3f}, {r['null_high']:.3f}]"
+          f" {r['margin']:>+7.3f} {s['null_mean']:>7.3f} [{s['null_low']:.3f}, {s['null_high']:.3f}]")
+for key, name in (("dense", "dense primary"), ("pruned", "BIMT + pruning"), ("long", "BIMT + pruning, long")):
+    glue(f"q_{key}", mod[name]["rewired"]["q"])
+    glue(f"q_{key}_null", mod[name]["rewired"]["null_mean"])
+    glue(f"q_{key}_null_high", mod[name]["rewired"]["null_high"])
+    glue(f"q_{key}_margin", mod[name]["rewired"]["margin"])
+    glue(f"q_{key}_shuffled", mod[name]["shuffled"]["null_mean"])
+cnn_margins = {name: res["rewired"]["margin"] for name, res in mod.items()}
+glue("cnn_max_margin", max(cnn_margins.values()))
+glue("cnn_margin_ratio", 100 * max(cnn_margins.values()) / mlp_mod["rewired"]["margin"])
+glue("long_edges", mod["BIMT + pruning, long"]["rewired"]["edges"])
+glue("long_z", mod["BIMT + pruning, long"]["rewired"]["z"])
+weak = {name: margin < mlp_mod["rewired"]["margin"] / 4 for name, margin in cnn_margins.items()}
 
 # %%
-print(f"pruned primary: Q {q['BIMT + pruning'][0]:.1f} (dense primary: {q['dense primary'][0]:.1f}); "
-      f"more modular than its shuffled null: {'yes' if above_null else 'no'}")
+long_poly = bimt.polysemanticity(long_net, x_test, y_test, RESPONSE_FRACTION)
+long_comparison = bimt.compare_polysemanticity(poly["dense primary"], long_poly, seed=SEED)["all"]
+fc1_pairs = [bimt.kept_strengths(bimt.connection_strengths(net), DRAW_THRESHOLD)[2] for net in (pruned, long_net)]
+glue("long_classes", long_comparison["classes"][1])
+glue("long_sel", long_comparison["selectivity"][1])
+glue("long_p_classes", long_comparison["p_classes"])
+glue("long_p_sel", long_comparison["p_selectivity"])
+glue("long_pairs_fc1", 100 * (fc1_pairs[1] > 0).float().mean().item())
+glue("long_sparsity_fc1", 100 * long_sparsity["fc1"])
+print(f"dense -> longer run, all live hidden neurons: mean classes {long_comparison['classes'][0]:.2f} -> "
+      f"{long_comparison['classes'][1]:.2f} (p = {long_comparison['p_classes']:.4f}), mean selectivity "
+      f"{long_comparison['selectivity'][0]:.2f} -> {long_comparison['selectivity'][1]:.2f} "
+      f"(p = {long_comparison['p_selectivity']:.4f}): {long_comparison['verdict']}")
+print(f"conv2 -> fc1 connections drawn at the end: pruned primary {100 * (fc1_pairs[0] > 0).float().mean():.0f} %, "
+      f"longer run {100 * (fc1_pairs[1] > 0).float().mean():.0f} %")
 if is_default:
-    assert not above_null, "the prose below says the pruned primary is not more modular than its null model"
-    jump = q["BIMT + pruning"][0] - q["dense primary"][0]
-    assert jump > 0, "the prose below says the pruned primary has a higher Q than the dense primary"
-    margins = {name: value - null_mean for name, (value, null_mean, _) in q.items()}
-    assert max(margins.values()) < jump / 2, f"the prose below says every margin over the null is small: {margins}"
+    assert long_comparison["verdict"] == "more polysemantic", f"the prose below says so: {long_comparison}"
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(f"pruned primary more modular than its shuffled null: {'yes' if above_null else 'no'}; "
-      f"higher Q than the dense primary: {'yes' if q['BIMT + pruning'][0] > q['dense primary'][0] else 'no'}")
+print(f"BIMT MLP above the whole 95 % interval of its rewired null: {mlp_modular}")
+print(f"every CNN's margin over its rewired null below a quarter of the MLP's: {all(weak.values())}")
+print(f"longer CNN run inside or below its rewired null: {cnn_margins['BIMT + pruning, long'] <= 0}")
+print(f"longer CNN run vs dense primary: {long_comparison['verdict']}")
+if is_default:
+    assert all(weak.values()), f"the prose below says no CNN comes near the MLP's margin: {cnn_margins}"
+    assert cnn_margins["BIMT + pruning, long"] <= 0, "the prose below says the longer run is not above its null"
+    assert long_acc < pruned_acc, "the prose below says the longer run pays in accuracy"
+    assert all(res["shuffled"]["margin"] < 0 for res in mod.values()), "prose: every CNN is below its shuffled null"
+    fc1_shares = [100 * (pairs > 0).float().mean().item() for pairs in fc1_pairs]
+    assert fc1_shares[1] < fc1_shares[0] / 2, f"prose: the longer run draws far fewer conv2 -> fc1 pairs {fc1_shares}"
 
 # %% [markdown]
-# The pruned primary's graph is far more modular than the dense primary's ({glue:text}`q_pruned:.2f` against
-# {glue:text}`q_dense:.2f`), but not more than its own shuffled null ({glue:text}`q_pruned_null:.2f`): the rise
-# comes from having fewer and more unequal connections, which any graph with the same weights would show, not from
-# groups of neurons wired among themselves. The printout says which variants beat their null; where one does, the
-# margin is small next to the jump from the dense to any sparse network. At the strength of wire cost this chapter
-# can afford (in exploratory runs, a wire cost starting ten times stronger pushed the accuracy below the 98.5 %
-# target), BIMT shortens the wiring, as the falling connection cost and the diagrams show, without carving the
-# network into modules. Liu et al. see clean modules in small networks trained for much longer under a strong
-# penalty; a CNN fine-tuned for two epochs is not that setting.
+# **In the CNN, modules do not emerge; sparsity and polysemanticity do.** The networks with pruning or wire cost
+# have a higher $Q$ than the dense primary ({glue:text}`q_pruned:.3f` for the pruned primary against
+# {glue:text}`q_dense:.3f`), but so do their null graphs: the largest margin of any CNN over the upper end of its
+# rewired null's interval is {glue:text}`cnn_max_margin:.3f`, {glue:text}`cnn_margin_ratio:.0f` % of the BIMT MLP's.
+# Against the shuffled null every CNN, like the MLP, scores below chance. The longer run is not an exception:
+# after {glue:text}`long_steps` steps with the stronger wire cost only {glue:text}`long_edges` connections reach
+# {glue:text}`draw_threshold` of their layer's strongest, and its diagram finally looks like a BIMT drawing, the
+# surviving neurons pulled towards the middle of their rows. But its $Q$ = {glue:text}`q_long:.3f` lies inside its
+# rewired null (mean {glue:text}`q_long_null:.3f`, upper end {glue:text}`q_long_null_high:.3f`, margin
+# {glue:text}`q_long_margin:.3f`): given how many connections each neuron keeps, they are not wired in groups.
+# Both networks have about the same share of fc1's weights pruned ({glue:text}`pruned_sparsity_fc1:.0f` % and
+# {glue:text}`long_sparsity_fc1:.0f` %), yet {glue:text}`long_pairs_fc1:.0f` % of the conv2 → fc1 connections of
+# the longer run are drawn, against {glue:text}`cnn_pairs_kept_fc1:.0f` % for the pruned primary: the stronger wire
+# cost, not the pruning, is what thins the drawing. The price is accuracy ({glue:text}`long_test_acc:.2f` % on the test set, against
+# {glue:text}`pruned_test_acc:.2f` %), and the neurons that are left serve more digits: over all live hidden
+# neurons the mean number of digits a neuron responds to goes from {glue:text}`poly_all_classes_dense:.2f` (dense
+# primary) to {glue:text}`long_classes:.2f` (p = {glue:text}`long_p_classes:.4f`), and the mean class selectivity
+# from {glue:text}`poly_all_sel_dense:.2f` to {glue:text}`long_sel:.2f` (p = {glue:text}`long_p_sel:.4f`).
+#
+# Why does the MLP grow modules and the CNN not? A plausible reading, not tested here: in the MLP each input pixel
+# and each output digit has a place, so a wire cost can pull the pixels and hidden neurons that serve one digit
+# next to that digit's output. In the CNN a conv channel sees the whole image through a shared kernel, and every
+# digit needs most of the channels, so there is nothing local to group; the wire cost can only make the wiring
+# sparser, and the pruned CNN packs several digits into each surviving neuron instead of assigning neurons to
+# digits. The symbiote therefore faces a sparse, polysemantic network, not a modular one.
 #
 # ## What the symbiote inherits
 #

@@ -637,3 +637,12 @@ def modularity_with_null(strengths: list[torch.Tensor], n_null: int = 20, seed: 
     return {"q": q, "null": values.tolist(), "null_mean": mean, "null_low": low, "null_high": high,
             "margin": q - high, "z": (q - mean) / sd if sd > 0 else float("inf"),
             "edges": sum(int((a != 0).sum()) for a in strengths), "communities": communities}
+
+
+def within_share(strengths: list[torch.Tensor], communities: list[set]) -> float:
+    """Fraction of the total |strength| of the graph that joins two neurons of the same community."""
+    graph = weight_graph([a.detach().abs().cpu() for a in strengths])
+    label = {node: k for k, community in enumerate(communities) for node in community}
+    total = graph.size(weight="weight")
+    inside = sum(w for u, v, w in graph.edges(data="weight") if label[u] == label[v])
+    return inside / total if total > 0 else float("nan")

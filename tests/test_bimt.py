@@ -471,6 +471,16 @@ def test_planted_modules_stand_above_both_nulls_and_a_random_graph_does_not():
         bimt.modularity_with_null(random_graph, n_null=1)
 
 
+def test_within_share_by_hand():
+    a = _two_modules(noise=0.5)  # every layer: two blocks of 1.0 plus cross wiring of 0.5
+    halves = [{(row, i) for row, n in enumerate([2, 4, 4, 2]) for i in range(n) if (i < n // 2) == first}
+              for first in (True, False)]
+    inside = sum(2 * (o // 2) * (i // 2) for o, i in [(4, 2), (4, 4), (2, 4)])  # block entries, weight 1
+    cross = sum(o * i - o * i // 2 for o, i in [(4, 2), (4, 4), (2, 4)])  # the other entries, weight 0.5
+    assert bimt.within_share(a, halves) == pytest.approx(inside / (inside + 0.5 * cross))
+    assert bimt.within_share(a, [set().union(*halves)]) == pytest.approx(1.0)
+
+
 def test_wiring_diagram_draws_no_pruned_or_faint_connection():
     import matplotlib
 
