@@ -304,3 +304,10 @@ plt.show()
 #
 # Chapter 5 evaluates both symbiotes on the test set, for every digit, beside five other ways of making the same
 # edit.
+#
+# **One run of many.** Every number above comes from one seed. {doc}`08_replication` trains the whole pipeline,
+# primaries included, under {glue:text}`08_replication.ipynb::rep_n:d` seeds and evaluates these symbiotes on the test set: there the worst digit's
+# forget accuracy, averaged over the seeds, is {glue:text}`08_replication.ipynb::rep_worst_forget_mean_dense:.2f` % (dense) and
+# {glue:text}`08_replication.ipynb::rep_worst_forget_mean_pruned:.2f` % (pruned), while the worst digit of the worst single seed reaches
+# {glue:text}`08_replication.ipynb::rep_worst_forget_seed_dense:.2f` % and {glue:text}`08_replication.ipynb::rep_worst_forget_seed_pruned:.2f` %. The validation numbers of this chapter
+# move with the seed by as much.

@@ -172,6 +172,14 @@ plt.show()
 # digits, so its diffs also fine-tune the primary a little. That effect is larger on the pruned primary, which has
 # more errors to fix.
 #
+# **Across seeds.** This is one run. {doc}`08_replication` repeats it with {glue:text}`08_replication.ipynb::rep_n:d` independent seeds (primaries
+# and symbiotes retrained) and checks the same targets on each digit's mean over the seeds: the worst digit's mean is
+# {glue:text}`08_replication.ipynb::rep_worst_forget_mean_dense:.2f` % forget and {glue:text}`08_replication.ipynb::rep_worst_drop_mean_dense:.2f` points retain drop on the dense primary,
+# {glue:text}`08_replication.ipynb::rep_worst_forget_mean_pruned:.2f` % and {glue:text}`08_replication.ipynb::rep_worst_drop_mean_pruned:.2f` points on the pruned one. The worst single seed
+# is further out ({glue:text}`08_replication.ipynb::rep_worst_forget_seed_dense:.2f` % / {glue:text}`08_replication.ipynb::rep_worst_drop_seed_dense:.2f` points dense,
+# {glue:text}`08_replication.ipynb::rep_worst_forget_seed_pruned:.2f` % / {glue:text}`08_replication.ipynb::rep_worst_drop_seed_pruned:.2f` points pruned), and {glue:text}`08_replication.ipynb::rep_seeds_meeting_dense:d`
+# (dense) and {glue:text}`08_replication.ipynb::rep_seeds_meeting_pruned:d` (pruned) of the {glue:text}`08_replication.ipynb::rep_n:d` seeds meet both targets on every digit.
+#
 # The ten confusion matrices of each primary:
 
 # %%

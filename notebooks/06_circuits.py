@@ -703,3 +703,8 @@ with pd.option_context("display.max_colwidth", 120, "display.width", 200):
 # {glue:text}`planted_mono_auroc:.2f` (monosemantic) and {glue:text}`planted_poly_auroc:.2f` (polysemantic), and on
 # the real primary its edit sizes correlate with ablation importance at ρ = {glue:text}`rho_fc1_symbiote:.2f`
 # (direct optimisation of one diff per digit: {glue:text}`rho_fc1_direct:.2f`).
+#
+# **One run of many.** Each verdict above rests on one seed, and several margins in the table are small.
+# {doc}`08_replication` repeats every measurement of this section over {glue:text}`08_replication.ipynb::rep_n:d` independent chains (primaries,
+# symbiotes, editors, size sweep and planted circuits all retrained per seed) and decides the verdicts on 95 %
+# intervals over seeds. The verdicts that change: {glue:text}`08_replication.ipynb::rep_changed:s`. The {doc}`../book/claims` page quotes those.

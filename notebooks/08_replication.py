@@ -1,0 +1,326 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -papermill,-execution
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["remove-cell"]
+# Colab: install this package (Colab's own torch is kept).
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    url = "git+https://github.com/symbiote-lite/symbiote-lite"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"symbiote-lite @ {url}"], check=True)
+
+# %% [markdown]
+# # Replication across seeds
+#
+# Every verdict of chapters 4–6 rests on one training run with one seed, and the numbers that move with the seed
+# move by more than some verdicts' margins. This chapter repeats the whole book **N times, independently**, and
+# reports every number of the {doc}`../book/claims` table as a mean over runs with a confidence interval.
+#
+# **A chain** is the book's pipeline under one seed: the dense primary of chapter 2, the BIMT-pruned primary of
+# chapter 3 fine-tuned from it, the symbiotes of chapter 4 on both, and chapter 6's steering editor,
+# direct-optimisation reference, size sweep (with its held-out pairs) and planted circuits. The seed reaches every
+# random choice of every one of them: initialisation, image batches, random pairs, planted circuits, validation
+# split. Each network is cached under its own seed (`symbiote_lite.replication.run_chain`); seed 0 is the chain
+# chapters 2–6 trained with their defaults, so its networks are reused, not retrained. The measurements are those of
+# chapters 5 and 6, taken the same way on the 10 000 test images.
+#
+# **The interval.** For a number measured once per chain, $x_1, \dots, x_N$, we report the mean $\bar x$ and the
+# 95 % **Student t interval over seeds**, $\bar x \pm t_{0.975,\,N-1}\, s / \sqrt N$ with $s$ the sample standard
+# deviation. It treats the chains as independent draws of the same random experiment, which they are by
+# construction. We prefer it to a bootstrap over seeds: with five values a bootstrap's percentiles take only a few
+# distinct values and are too narrow, while the t interval is exact for normal spread and widens honestly when $N$
+# is small. A number that is the same in every chain (e.g. a forget accuracy of 0 %) gets a zero-width interval.
+#
+# **Verdicts on intervals** (fixed before the numbers, like chapter 6's rules). Each rule of chapter 6 is a set of
+# threshold tests on numbers and a map from the tests' outcomes to *supported*, *partly* or *not supported*. On an
+# interval, a test passes when the whole interval lies on the passing side of its threshold, fails when it lies on
+# the failing side, and is undecided when the interval contains the threshold. The claim's verdict is the one the
+# rule gives for every way the undecided tests could turn out; if they could lead to different verdicts, the verdict
+# is **inconclusive at N seeds**. The tests are chapter 6's, on these numbers:
+#
+# 1. **Digit 3**: forget ≤ 0.5 % and retain drop ≤ 0.3 points, each on both primaries (*partly*: forget only).
+# 2. **Learning time**: ratio of training times ≥ 2 (*supported*), ≥ 1 (*partly*).
+# 3. **Polysemanticity**: pruned minus dense classes per neuron > 0, dense minus pruned selectivity > 0, over all
+#    live hidden neurons (both: *supported*; one: *partly*). Chapter 3's permutation test compares neurons within
+#    one run; here the unit of replication is the run.
+# 4. **Compression**: half-size minus largest symbiote's ρ, minus the chance spread, > 0 in fc1 and in conv2 (both:
+#    *supported*; one: *partly*).
+# 5. **Weights vs activations**: steering minus weights, mean forget and mean retain drop, "better" above +0.1 point
+#    and "worse" below −0.1 (*supported* if better on one and worse on neither, *not supported* if better on neither).
+# 6. **Features and circuits**: planted monosemantic AUROC ≥ 0.9, planted polysemantic AUROC ≥ 0.9, fc1 ρ minus its
+#    chance level (97.5 % quantile) > 0 (all three: *supported*; one or two: *partly*).
+
+# %% tags=["parameters"]
+N_SEEDS = 5  # independent chains ...
+FIRST_SEED = 0  # ... with seeds FIRST_SEED, FIRST_SEED + 1, ... (0: the first chain is chapters 2-6's own run)
+LEVEL = 0.95  # coverage of the Student t interval over seeds
+
+# %%
+from symbiote_lite.params import check_range
+
+N_SEEDS = check_range("N_SEEDS", N_SEEDS, 2, 50, integer=True)
+FIRST_SEED = check_range("FIRST_SEED", FIRST_SEED, 0, 2**31 - 51, integer=True)
+LEVEL = check_range("LEVEL", LEVEL, 0.5, 0.999)
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from symbiote_lite import default_device
+from symbiote_lite import plots_replication as PR
+from symbiote_lite import replication as R
+from symbiote_lite.report import glue as glue_raw
+from symbiote_lite.runtime import progress_bar
+
+FORGET_TARGET, DROP_TARGET = 0.005, 0.003  # chapter 5's targets
+device = default_device()
+seeds = list(range(FIRST_SEED, FIRST_SEED + N_SEEDS))
+chains = [R.load_or_run_chain(R.ChainConfig(seed=seed), device) for seed in progress_bar(seeds, desc="chains")]
+stats = R.summarise_chains(chains, LEVEL)
+verdicts = R.verdicts(stats)
+single = [R.verdicts(R.point_stats(R.claim_numbers(c))) for c in chains]
+print(f"device: {device.type}; seeds {seeds}; {R.ChainConfig()}")
+
+
+def glue(name: str, value) -> None:
+    """Glue a plain Python value (numpy scalars print as np.float64(...), which MyST cannot format)."""
+    glue_raw(name, value.item() if hasattr(value, "item") else value)
+
+
+glue("rep_n", N_SEEDS)
+glue("rep_level", round(100 * LEVEL))
+for key, s in stats.items():
+    for part in ("mean", "low", "high"):
+        glue(f"rep_{key}_{part}", s[part])
+for claim, verdict in verdicts.items():
+    glue(f"rep_verdict_{claim}", verdict)
+    glue(f"rep_single_{claim}", single[0][claim])
+
+# %% [markdown]
+# ## What one chain costs
+#
+# Wall time of each chain's measurement run, by stage. A stage includes the training of every network of the stage
+# that was not yet in the artifact cache; the seed-0 chain finds chapters 2–6's networks there, so its row is the
+# cost of the measurements alone, and a chain whose networks were all trained here is the cost of a fresh chain.
+
+# %%
+timing = pd.DataFrame([{"seed": c["seed"], **c["stage_seconds"], "total": c["seconds"]} for c in chains])
+timing = timing.set_index("seed").round(1)
+fresh = timing["total"].iloc[1:] if len(timing) > 1 else timing["total"]
+glue("rep_chain_seconds_fresh", fresh.median())
+glue("rep_chain_seconds_seed0", timing["total"].iloc[0])
+timing
+
+# %% [markdown]
+# The median chain that trained its own networks took {glue:text}`rep_chain_seconds_fresh:.0f` s on the machine
+# that built this book; the seed-0 chain, which trains nothing, {glue:text}`rep_chain_seconds_seed0:.0f` s.
+#
+# ## Every number of the claims table, per seed
+#
+# Per-seed values, their mean and the {glue:text}`rep_level` % Student t interval over the
+# {glue:text}`rep_n` seeds. Percentages (%) and points are as in chapters 5 and 6; "gain" rows are the differences
+# the verdict rules test (see above), and the "chance" and "spread" rows are the reference levels they use.
+
+# %%
+LABELS = {
+    "digit3_forget_dense": "digit 3 forget, dense (%)",
+    "digit3_forget_pruned": "digit 3 forget, pruned (%)",
+    "digit3_drop_dense": "digit 3 retain drop, dense (points)",
+    "digit3_drop_pruned": "digit 3 retain drop, pruned (points)",
+    "train_ratio": "training time, symbiote / primary",
+    "poly_classes_dense": "classes per neuron, dense",
+    "poly_classes_pruned": "classes per neuron, pruned",
+    "poly_classes_gain": "gain: classes, pruned − dense",
+    "poly_sel_dense": "selectivity, dense",
+    "poly_sel_pruned": "selectivity, pruned",
+    "poly_sel_gain": "gain: selectivity, dense − pruned",
+    "compression_gain_fc1": "ρ half − ρ largest, fc1",
+    "compression_spread_fc1": "chance spread, fc1",
+    "compression_fc1": "gain: fc1 beyond chance spread",
+    "compression_gain_conv2": "ρ half − ρ largest, conv2",
+    "compression_spread_conv2": "chance spread, conv2",
+    "compression_conv2": "gain: conv2 beyond chance spread",
+    "weights_forget": "weights: mean forget (%)",
+    "steering_forget": "steering: mean forget (%)",
+    "weights_forget_gain": "gain: forget, steering − weights",
+    "weights_drop": "weights: mean retain drop (points)",
+    "steering_drop": "steering: mean retain drop (points)",
+    "weights_drop_gain": "gain: drop, steering − weights",
+    "planted_mono_auroc": "planted mono AUROC, symbiote",
+    "planted_poly_auroc": "planted poly AUROC, symbiote",
+    "planted_mono_auroc_ablation": "planted mono AUROC, ablation",
+    "planted_poly_auroc_ablation": "planted poly AUROC, ablation",
+    "rho_fc1_symbiote": "ρ fc1, symbiote",
+    "rho_fc1_direct": "ρ fc1, direct optimisation",
+    "rho_fc1_chance": "ρ fc1, chance (97.5 %)",
+    "rho_fc1_above_chance": "gain: ρ fc1 − chance",
+    "rho_conv2_symbiote": "ρ conv2, symbiote",
+}
+numbers_df = pd.DataFrame(
+    {LABELS[k]: {**{f"seed {s}": v for s, v in zip(seeds, stats[k]["values"], strict=True)},
+                 "mean": stats[k]["mean"], "low": stats[k]["low"], "high": stats[k]["high"]} for k in LABELS}
+).T
+print(numbers_df.round(3).to_string())
+
+# %% [markdown]
+# ## Verdicts: one run against N runs
+#
+# For each claim: the single-run verdict of every chain by chapter 6's rules (seed {glue:text}`rep_first_seed` is the
+# run chapter 6 reports), and the verdict on the intervals.
+
+# %%
+glue("rep_first_seed", seeds[0])
+verdict_df = pd.DataFrame({claim: {**{f"seed {s}": v[claim] for s, v in zip(seeds, single, strict=True)},
+                                   f"{N_SEEDS} seeds, intervals": verdicts[claim]} for claim in verdicts}).T
+changed = [claim for claim in verdicts if verdicts[claim] != single[0][claim]]
+glue("rep_changed", ", ".join(changed) if changed else "none")
+glue("rep_n_changed", len(changed))
+with pd.option_context("display.width", 200):
+    print(verdict_df.to_string())
+
+# %%
+# NBVAL_CHECK_OUTPUT
+allowed = {"supported", "partly", "not supported", f"inconclusive at {N_SEEDS} seeds"}
+print(f"{len(chains)} independent chains, every claim has one of the four verdicts: {set(verdicts.values()) <= allowed}")
+assert len({c['seed'] for c in chains}) == N_SEEDS and set(verdicts.values()) <= allowed
+
+# %% [markdown]
+# **Table.** Single-run verdicts of each chain and the verdict on the {glue:text}`rep_level` % intervals over all
+# {glue:text}`rep_n` chains. Claims whose verdict on the intervals differs from the single run of chapter 6:
+# {glue:text}`rep_changed`.
+#
+# ## The spread behind the headline numbers
+
+# %%
+col = lambda key: stats[key]["values"]
+band = lambda key: (stats[key]["low"], stats[key]["high"])
+panels = {
+    "planted circuits: AUROC": {"mono": col("planted_mono_auroc"), "poly": col("planted_poly_auroc"),
+                                "mono, ablation": col("planted_mono_auroc_ablation"),
+                                "poly, ablation": col("planted_poly_auroc_ablation")},
+    "fc1: ρ with ablation": {"symbiote": col("rho_fc1_symbiote"), "direct": col("rho_fc1_direct"),
+                             "chance (97.5 %)": col("rho_fc1_chance")},
+    "steering − weights: forget": {"forget (%)": col("weights_forget_gain")},
+    "steering − weights: drop": {"retain drop (points)": col("weights_drop_gain")},
+    "compression: gain − chance spread": {"fc1": col("compression_fc1"), "conv2": col("compression_conv2")},
+}
+intervals = {
+    "planted circuits: AUROC": {"mono": band("planted_mono_auroc"), "poly": band("planted_poly_auroc")},
+    "fc1: ρ with ablation": {"symbiote": band("rho_fc1_symbiote"), "direct": band("rho_fc1_direct")},
+    "steering − weights: forget": {"forget (%)": band("weights_forget_gain")},
+    "steering − weights: drop": {"retain drop (points)": band("weights_drop_gain")},
+    "compression: gain − chance spread": {"fc1": band("compression_fc1"), "conv2": band("compression_conv2")},
+}
+references = {"planted circuits: AUROC": [(0.9, "0.9")], "steering − weights: forget": [(0.1, "+0.1"), (-0.1, "−0.1")],
+              "steering − weights: drop": [(0.1, "+0.1"), (-0.1, "−0.1")],
+              "compression: gain − chance spread": [(0.0, "0")]}
+PR.seed_spread(panels, intervals, references, seeds=seeds)
+plt.show()
+
+# %% [markdown]
+# **Figure.** The numbers behind four verdicts, one dot per chain (colour = seed), the black bar at the mean and, to
+# its right, the {glue:text}`rep_level` % interval over seeds; dashed lines are the rules' thresholds. From left to
+# right: AUROC with which the symbiote's per-unit diff sizes (and, for reference, ablation) find the planted
+# circuits; mean Spearman ρ between fc1 edit size and ablation importance on the real primary, for the symbiote, the
+# direct-optimisation reference and the 97.5 % chance level; steering minus weights in mean forget accuracy (%) and
+# in mean retain drop (points), > +0.1 meaning weights better; half-size minus largest symbiote's ρ beyond the chance
+# spread, per layer.
+
+# %% [markdown]
+# ## Chapter 5's targets on the seed mean
+#
+# Chapter 5 asks that, on both primaries, every digit be forgotten to at most 0.5 % with a retain drop of at most
+# 0.3 points. Here the targets apply to each digit's **mean over the seeds**; beside it, the worst digit of each
+# seed shows how far a single run can stray.
+
+# %%
+targets = R.per_digit_targets(chains, FORGET_TARGET, DROP_TARGET)
+rows = []
+for label, t in targets.items():
+    rows.append({"primary": label, "worst digit, seed mean: forget (%)": 100 * t["worst_forget_mean"],
+                 "worst digit, seed mean: drop (points)": 100 * t["worst_drop_mean"],
+                 **{f"seed {s}: worst forget (%) / drop (points)": f"{100 * f:.2f} / {100 * d:.2f}"
+                    for s, f, d in zip(seeds, t["worst_forget_per_seed"], t["worst_drop_per_seed"], strict=True)},
+                 "seeds meeting both": t["seeds_meeting"]})
+    glue(f"rep_worst_forget_mean_{label}", 100 * t["worst_forget_mean"])
+    glue(f"rep_worst_drop_mean_{label}", 100 * t["worst_drop_mean"])
+    glue(f"rep_worst_forget_seed_{label}", 100 * max(t["worst_forget_per_seed"]))
+    glue(f"rep_worst_drop_seed_{label}", 100 * max(t["worst_drop_per_seed"]))
+    glue(f"rep_seeds_meeting_{label}", t["seeds_meeting"])
+targets_df = pd.DataFrame(rows).set_index("primary")
+with pd.option_context("display.width", 250, "display.max_columns", 20):
+    print(targets_df.round(2).T.to_string())
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for label, t in targets.items():
+    print(f"{label}: every digit forgotten to at most {100 * FORGET_TARGET:.1f} % with a retain drop of at most "
+          f"{100 * DROP_TARGET:.1f} points, on the mean over {N_SEEDS} seeds: {t['met_on_mean']}")
+    assert t["met_on_mean"], f"{label}: {t}"
+
+# %%
+per_digit = {label: {"forget (%)": 100 * np.array([c["per_digit"][label]["forget"] for c in chains]),
+                     "retain drop (points)": 100 * np.array([c["per_digit"][label]["drop"] for c in chains])}
+             for label in targets}
+PR.per_digit_spread(per_digit, {"forget (%)": 100 * FORGET_TARGET, "retain drop (points)": 100 * DROP_TARGET})
+plt.show()
+
+# %% [markdown]
+# **Figure.** Forget accuracy (left) and retain drop (right) of the symbiote's single-digit edits on the test set,
+# per inhibited digit, for the dense (top) and the pruned primary (bottom): one dot per seed (colours as above), the
+# seed mean as a black bar, chapter 5's targets dashed.
+#
+# On the seed mean the worst digit is forgotten to {glue:text}`rep_worst_forget_mean_dense:.2f` % (dense) and
+# {glue:text}`rep_worst_forget_mean_pruned:.2f` % (pruned), at worst retain drops of
+# {glue:text}`rep_worst_drop_mean_dense:.2f` and {glue:text}`rep_worst_drop_mean_pruned:.2f` points. Single runs
+# stray further: the worst digit of the worst seed reaches {glue:text}`rep_worst_forget_seed_dense:.2f` % /
+# {glue:text}`rep_worst_drop_seed_dense:.2f` points (dense) and {glue:text}`rep_worst_forget_seed_pruned:.2f` % /
+# {glue:text}`rep_worst_drop_seed_pruned:.2f` points (pruned); {glue:text}`rep_seeds_meeting_dense` and
+# {glue:text}`rep_seeds_meeting_pruned` of the {glue:text}`rep_n` seeds meet both targets on every digit on their
+# own.
+#
+# ## What replication changes
+#
+# On the intervals over {glue:text}`rep_n` seeds, the claim about digit 3 is {glue:text}`rep_verdict_digit3`,
+# polysemanticity is {glue:text}`rep_verdict_polysemantic` and weights against activations is
+# {glue:text}`rep_verdict_weights` (steering minus weights: forget {glue:text}`rep_weights_forget_gain_mean:+.2f`
+# [{glue:text}`rep_weights_forget_gain_low:+.2f`, {glue:text}`rep_weights_forget_gain_high:+.2f`] points of %, retain
+# drop {glue:text}`rep_weights_drop_gain_mean:+.2f` [{glue:text}`rep_weights_drop_gain_low:+.2f`,
+# {glue:text}`rep_weights_drop_gain_high:+.2f`] points). The learning-time claim is {glue:text}`rep_verdict_slower`
+# (ratio {glue:text}`rep_train_ratio_mean:.1f` [{glue:text}`rep_train_ratio_low:.1f`,
+# {glue:text}`rep_train_ratio_high:.1f`]). Compression is {glue:text}`rep_verdict_compression`: beyond its chance
+# spread, the half-size symbiote's gain in agreement is {glue:text}`rep_compression_fc1_mean:+.3f`
+# [{glue:text}`rep_compression_fc1_low:+.3f`, {glue:text}`rep_compression_fc1_high:+.3f`] in fc1 and
+# {glue:text}`rep_compression_conv2_mean:+.3f` [{glue:text}`rep_compression_conv2_low:+.3f`,
+# {glue:text}`rep_compression_conv2_high:+.3f`] in conv2. Features and circuits is {glue:text}`rep_verdict_circuits`:
+# the planted monosemantic circuits are found with AUROC {glue:text}`rep_planted_mono_auroc_mean:.3f`
+# [{glue:text}`rep_planted_mono_auroc_low:.3f`, {glue:text}`rep_planted_mono_auroc_high:.3f`] against the threshold
+# 0.9, the polysemantic ones with {glue:text}`rep_planted_poly_auroc_mean:.3f`
+# [{glue:text}`rep_planted_poly_auroc_low:.3f`, {glue:text}`rep_planted_poly_auroc_high:.3f`], and fc1 agreement
+# minus its chance level is {glue:text}`rep_rho_fc1_above_chance_mean:+.3f`
+# [{glue:text}`rep_rho_fc1_above_chance_low:+.3f`, {glue:text}`rep_rho_fc1_above_chance_high:+.3f`].
+#
+# The {doc}`../book/claims` page now takes its numbers and verdicts from this chapter. The verdicts that differ from
+# chapter 6's single run: {glue:text}`rep_changed`. An "inconclusive" verdict is a result, not a gap: it says that
+# {glue:text}`rep_n` runs cannot tell which side of its threshold the claim lies on, and how many more would be needed
+# depends on how close the mean sits to it. Three caveats. A t interval is symmetric, so for a number bounded at
+# zero (a forget accuracy that is 0 in most runs) its lower end can fall below zero. The learning-time ratio compares
+# wall times measured whenever each network was trained on a shared machine; its spread is the machine's as much as
+# the method's. And the chains share everything but the seed: the architecture, the recipes and the test set, so the intervals say how
+# much the results depend on the draw, not how they would change with another design.
