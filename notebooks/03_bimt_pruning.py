@@ -274,6 +274,7 @@ for community in sorted(modules, key=len, reverse=True):
 mlp_inside = bimt.within_share(mlp_graph, res["communities"])
 print(f"share of the drawn |w| inside communities: {100 * mlp_inside:.0f} %")
 glue("mlp_modules", len(modules))
+glue("mlp_modules_with_digits", sum(d > 0 for d in digits_per_module))
 glue("mlp_module_digits_max", max(digits_per_module))
 glue("mlp_inside", 100 * mlp_inside)
 
@@ -286,7 +287,7 @@ if is_default:
     assert mlp_acc >= 0.95, f"target: >= 95 % test accuracy for the BIMT MLP, got {100 * mlp_acc:.2f} %"
     assert mlp_modular, f"target: Q above the rewired null, margins {[r['margin'] for r in mlp_thresholds.values()]}"
     assert mlp_mod["shuffled"]["margin"] < 0, "the prose below says the shuffled null scores higher"
-    assert all(d >= 1 for d in digits_per_module), "the prose below says every community computes a digit"
+    assert sum(d > 0 for d in digits_per_module) >= len(modules) - 1, "prose: all but one module compute a digit"
 
 # %% [markdown]
 # **BIMT's modules do emerge in its own setting, and they are more than sparsity.** After
@@ -299,9 +300,10 @@ if is_default:
 # the rewired null (95 % interval {glue:text}`mlp_null_low:.3f` to {glue:text}`mlp_null_high:.3f`): a margin of
 # {glue:text}`mlp_margin:.3f` above the interval, {glue:text}`mlp_z:.0f` standard deviations of the null above its
 # mean. Over thresholds from 0.02 to 0.2 the margin stays between {glue:text}`mlp_min_margin:.3f` and
-# {glue:text}`mlp_max_margin:.3f`. The communities are the picture's modules: each of the
-# {glue:text}`mlp_modules` communities of more than one neuron computes at least one output digit (at most
-# {glue:text}`mlp_module_digits_max`), together with the hidden neurons and the input pixels that feed it.
+# {glue:text}`mlp_max_margin:.3f`. The communities are the picture's modules: {glue:text}`mlp_modules_with_digits`
+# of the {glue:text}`mlp_modules` communities of more than one neuron each hold one to
+# {glue:text}`mlp_module_digits_max` output digits, together with the hidden neurons and the input pixels that
+# feed them; the remaining one (if any) is a group of pixels and first-layer neurons that reaches no output.
 #
 # The modules are not sealed off from each other: {glue:text}`mlp_inside:.0f` % of the drawn |w| runs inside
 # communities, the rest between them, and the margin over the null is a few hundredths of $Q$. BIMT's MNIST network
@@ -624,7 +626,8 @@ if is_default:
     alone, wire = effect_rows["pruning alone"], effect_rows["wire cost alone"]
     assert wire["classes"][0] < alone["classes"][1] < wire["classes"][1], "prose: pruning alone moves less far"
     assert wire["selectivity"][0] > alone["selectivity"][1] > wire["selectivity"][1], "prose: pruning alone, less far"
-    assert accuracies["pruning only"] > accuracies["BIMT + pruning"], "prose: the wire cost costs accuracy"
+    gap = abs(accuracies["pruning only"] - accuracies["BIMT + pruning"])
+    assert gap <= 0.003, f"prose: at this strength the wire cost moves the accuracy by at most 0.3 points, not {gap}"
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -648,9 +651,10 @@ for name in ("fine-tuning alone", "wire cost alone", "pruning on top of wire cos
 # direction. A plausible reading: both remove the many small weights through which a neuron could stay quiet on the
 # digits it does not encode. The wire cost shrinks every weight in proportion to its length, pruning deletes the
 # smallest, and what is left is a few strong inputs that several digits share. The write-up's mechanism ("forcing
-# concepts to superimpose") is not ruled out, but the measurement does not single out pruning as its cause. The
-# wire cost also has a price: pruning alone keeps {glue:text}`acc_pruning_only:.2f` % test accuracy at the same
-# sparsity, against {glue:text}`acc_bimt_pruning:.2f` % with the wire cost.
+# concepts to superimpose") is not ruled out, but the measurement does not single out pruning as its cause. At
+# this strength the wire cost costs hardly any accuracy: pruning alone keeps {glue:text}`acc_pruning_only:.2f` %
+# test accuracy at the same sparsity, against {glue:text}`acc_bimt_pruning:.2f` % with the wire cost (the longer
+# run below, under a stronger wire cost, pays more).
 #
 # Three limits of this measurement. It is one training run per variant (one seed), and the permutation test treats
 # neurons as the samples: it says whether the neurons of two given networks differ, not how the difference would
@@ -705,8 +709,7 @@ cnn_nets = variants | {"BIMT + pruning, long": long_net}
 mod = {name: {null: bimt.modularity_with_null(bimt.kept_strengths(bimt.connection_strengths(net), DRAW_THRESHOLD),
                                               N_NULL, SEED, null) for null in ("rewired", "shuffled")}
        for name, net in cnn_nets.items()}
-ax = plots.modularity_intervals({"BIMT MLP": mlp_mod} | mod)
-ax.tick_params(axis="x", labelrotation=20)
+plots.modularity_intervals({"BIMT MLP": mlp_mod} | mod)
 plt.show()
 
 # %% [markdown]
@@ -743,6 +746,8 @@ glue("long_sel", long_comparison["selectivity"][1])
 glue("long_p_classes", long_comparison["p_classes"])
 glue("long_p_sel", long_comparison["p_selectivity"])
 glue("long_pairs_fc1", 100 * (fc1_pairs[1] > 0).float().mean().item())
+glue("long_live", long_comparison["live"][1])
+glue("dense_live", long_comparison["live"][0])
 glue("long_sparsity_fc1", 100 * long_sparsity["fc1"])
 print(f"dense -> longer run, all live hidden neurons: mean classes {long_comparison['classes'][0]:.2f} -> "
       f"{long_comparison['classes'][1]:.2f} (p = {long_comparison['p_classes']:.4f}), mean selectivity "
@@ -752,6 +757,7 @@ print(f"conv2 -> fc1 connections drawn at the end: pruned primary {100 * (fc1_pa
       f"longer run {100 * (fc1_pairs[1] > 0).float().mean():.0f} %")
 if is_default:
     assert long_comparison["verdict"] == "more polysemantic", f"the prose below says so: {long_comparison}"
+    assert long_comparison["live"][1] < long_comparison["live"][0], "the prose below says live neurons are lost"
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -772,6 +778,7 @@ if is_default:
 # have a higher $Q$ than the dense primary ({glue:text}`q_pruned:.3f` for the pruned primary against
 # {glue:text}`q_dense:.3f`), but so do their null graphs: the largest margin of any CNN over the upper end of its
 # rewired null's interval is {glue:text}`cnn_max_margin:.3f`, {glue:text}`cnn_margin_ratio:.0f` % of the BIMT MLP's.
+# Some of the two-epoch networks clear their interval by that little; none comes near the MLP.
 # Against the shuffled null every CNN, like the MLP, scores below chance. The longer run is not an exception:
 # after {glue:text}`long_steps` steps with the stronger wire cost only {glue:text}`long_edges` connections reach
 # {glue:text}`draw_threshold` of their layer's strongest, and its diagram finally looks like a BIMT drawing, the
@@ -785,7 +792,8 @@ if is_default:
 # {glue:text}`pruned_test_acc:.2f` %), and the neurons that are left serve more digits: over all live hidden
 # neurons the mean number of digits a neuron responds to goes from {glue:text}`poly_all_classes_dense:.2f` (dense
 # primary) to {glue:text}`long_classes:.2f` (p = {glue:text}`long_p_classes:.4f`), and the mean class selectivity
-# from {glue:text}`poly_all_sel_dense:.2f` to {glue:text}`long_sel:.2f` (p = {glue:text}`long_p_sel:.4f`).
+# from {glue:text}`poly_all_sel_dense:.2f` to {glue:text}`long_sel:.2f` (p = {glue:text}`long_p_sel:.4f`), while
+# the number of live hidden neurons falls from {glue:text}`dense_live` to {glue:text}`long_live`.
 #
 # Why does the MLP grow modules and the CNN not? A plausible reading, not tested here: in the MLP each input pixel
 # and each output digit has a place, so a wire cost can pull the pixels and hidden neurons that serve one digit

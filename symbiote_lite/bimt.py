@@ -19,7 +19,8 @@ which the masks stay fixed. Pruning uses
 ``torch.nn.utils.prune``: weight = weight_orig * weight_mask, so pruned weights and their gradients are exactly 0.
 
 The module also measures what the chapter reports: polysemanticity of hidden neurons (classes each responds to,
-class selectivity) and Newman modularity of the weight graph.
+class selectivity) and Newman modularity of the weight graph against null models (degree-preserving rewiring,
+shuffling within each layer).
 """
 
 import copy

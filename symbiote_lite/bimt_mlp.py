@@ -18,10 +18,10 @@ connection cost most (exchanging places with its occupant). A swap moves the neu
 weights, its bias and its Adam moments; an output neuron carries its class label with it, so the network
 computes exactly the same function. The inputs never move (they are the image).
 
-What the chapter measures: the weight graph of the network keeping only connections with |w| at least a fraction
-``threshold`` of their layer's largest |w| (what BIMT's drawings show), its Newman modularity under a Louvain
-partition, and the same for graphs whose kept weights are shuffled within each layer (the null model), with an
-interval over the shuffles.
+What the chapter measures with it (``bimt.kept_strengths`` and ``bimt.modularity_with_null``): the weight graph
+keeping only weights with |w| at least a fraction of their layer's largest |w| (what BIMT's drawings show), its
+Newman modularity under a Louvain partition, and the same for degree-preserving rewired and for shuffled null
+graphs, with an interval over the null graphs.
 """
 
 import math

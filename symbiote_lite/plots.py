@@ -294,7 +294,7 @@ def modularity_intervals(results: dict, ax=None, level: float = 0.95):
                     ms=4, label=f"null: {null} ({100 * level:g} % interval)")
     ax.plot(x, [results[n][nulls[0]]["q"] for n in names], "D", color="black", ms=6, label="the network")
     ax.set(xticks=x + step * len(nulls) / 2, ylabel="Newman modularity Q (Louvain)")
-    ax.set_xticklabels(names)
+    ax.set_xticklabels(names, rotation=20, ha="right")
     ax.legend(fontsize="small", loc="best")
     return ax
 
