@@ -13,6 +13,7 @@ can be undecided (the interval straddles its threshold); ``decide`` tries every 
 returns the verdict when they all agree, else ``"inconclusive at N seeds"``.
 """
 
+import functools
 import itertools
 import math
 import time
@@ -53,6 +54,7 @@ def student_t_cdf(x: float, df: int, n_grid: int = 4000) -> float:
     return 0.5 + half if x > 0 else 0.5 - half
 
 
+@functools.lru_cache(maxsize=256)
 def student_t_quantile(p: float, df: int) -> float:
     """The p-quantile of Student's t with ``df`` degrees of freedom (bisection on ``student_t_cdf``)."""
     if not 0 < p < 1:
