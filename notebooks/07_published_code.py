@@ -1,0 +1,556 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -papermill,-execution
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["remove-cell"]
+# Colab: install this package (Colab's own torch is kept).
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    url = "git+https://github.com/symbiote-lite/symbiote-lite"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"symbiote-lite @ {url}"], check=True)
+
+# %% [markdown]
+# # Appendix: the published code, re-run
+#
+# The write-up this book reproduces comes with public code: the repository `GlebRazgar/SymbioticNet`, whose notebook
+# `Symbiote/puppeteer_main.ipynb` trains a primary CNN and then the symbiote (there called *PuppeteerNet*)
+# {cite}`razgar2024symbioticnet`. Chapters 2–6 follow the write-up's description. This chapter follows the code
+# instead, because the two disagree on points that the claims of {doc}`../book/claims` depend on. Everything here is
+# re-implemented from a reading of that notebook (module `symbiote_lite.published`); no code of it is used.
+#
+# What the published notebook does, read line by line:
+#
+# * **Primary.** Three 3×3 convolutions with padding 1 (1→32, 32→64, max-pool, 64→128, max-pool), each followed by
+#   batch norm and ReLU; then fully connected 6272→128→64→10 with batch norm and ReLU after the first two and dropout
+#   0.5 before each of the three. Adam at 3·10⁻³, a step schedule that divides the rate by ten after 7 of the 10
+#   epochs, batches of 16 images, trained on 80 % of Kaggle's digit-recognizer training file (33,600 images; a
+#   stratified split) and reported at **99.226 %** on the other 20 % (8,400 images) after the last epoch.
+# * **Symbiote.** A one-hot digit goes through an MLP 10→512→512 (each linear layer followed by batch norm, ReLU and
+#   dropout 0.5) into five linear heads with tanh. Each head's output is an **additive offset for a whole activation
+#   map**, added *after the ReLU* of conv1 (32×28×28), conv2 (64×28×28), conv3 (128×14×14), fc1 (128) and fc2 (64).
+#   The offsets do not depend on the image, and the first layer's output is edited.
+# * **Training.** The primary is frozen and kept in evaluation mode. Loss on every image: cross-entropy toward its
+#   true label (the 3s included) plus 5 · (−log(1 − p₃ + 10⁻⁶)), with p₃ the probability of the inhibited digit.
+#   Adam at 5·10⁻⁴, batches of 16, 30 epochs, and **digit 3 is the only digit ever trained**: every one-hot vector
+#   the symbiote sees is the one for 3.
+# * **Reported** on the validation split with the symbiote on: overall **88.94 %**, other digits **99.22 %**,
+#   digit 3 **0.00 %**.
+# * **Pruning.** The repository's `weight_pruning.ipynb` is the BIMT example of a small transformer on in-context
+#   linear regression (`BioLinear`, `BioTransformer`); nothing in the repository prunes the MNIST primary.
+#
+# Two details that the code implies but does not say matter below. The schedule is stepped at the start of each
+# epoch, which in the PyTorch of that time meant 7 epochs at 3·10⁻³ and 3 at 3·10⁻⁴; this chapter keeps that
+# 70 / 30 split of the steps. And the symbiote's first batch norm sees 16 copies of one vector in every training
+# batch; section 3 shows what that does to its input.
+
+# %% tags=["parameters"]
+SEED = 0  # seeds the split, initialisation, batches, dropout and the digits drawn for the ten-digit variant
+CNN_STEPS = 120  # optimisation steps of the primary (published: 21,000, i.e. 10 epochs of 2,100)
+CNN_BATCH = 64  # images per step of the primary (published: 16)
+SYM_STEPS = 100  # steps of the published symbiote (published: 63,000, i.e. 30 epochs of 2,100)
+RULES_STEPS = 250  # steps of the variant under the write-up's rules
+EVAL_IMAGES = 2000  # test images every edit is evaluated on (the first ones of the 10,000)
+
+# %%
+from symbiote_lite.params import check_range
+
+SEED = check_range("SEED", SEED, 0, 2**31 - 1, integer=True)
+CNN_STEPS = check_range("CNN_STEPS", CNN_STEPS, 10, 21_000, integer=True)
+CNN_BATCH = check_range("CNN_BATCH", CNN_BATCH, 2, 1024, integer=True)
+SYM_STEPS = check_range("SYM_STEPS", SYM_STEPS, 10, 63_000, integer=True)
+RULES_STEPS = check_range("RULES_STEPS", RULES_STEPS, 10, 63_000, integer=True)
+EVAL_IMAGES = check_range("EVAL_IMAGES", EVAL_IMAGES, 500, 10_000, integer=True)
+
+# %%
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+
+from symbiote_lite import default_device, plots
+from symbiote_lite import published as P
+from symbiote_lite.data import load_mnist
+from symbiote_lite.evaluate import confusion_matrix
+from symbiote_lite.primary import PrimaryCNN, count_parameters
+from symbiote_lite.report import glue
+from symbiote_lite.symbiote import Symbiote, SymbioteConfig
+
+cpu_start, wall_start = time.process_time(), time.perf_counter()
+device = default_device()
+cnn_recipe = P.CNNRecipe(steps=CNN_STEPS, batch_size=CNN_BATCH, seed=SEED)
+pub_recipe = P.PuppeteerRecipe(steps=SYM_STEPS, seed=SEED)
+is_default = (CNN_STEPS, CNN_BATCH, SYM_STEPS, RULES_STEPS, EVAL_IMAGES) == (120, 64, 100, 250, 2000)
+x_test, y_test = load_mnist("test", device)
+x_test, y_test = P.unit_pixels(x_test[:EVAL_IMAGES]), y_test[:EVAL_IMAGES]
+# What the published notebook printed (its validation split of Kaggle's file), for the tables below.
+REPORTED = {"primary": 99.226, "overall": 88.94, "other": 99.22, "digit": 0.00}
+print(f"device: {device.type}; {EVAL_IMAGES} test images")
+
+# %% [markdown]
+# ## 1. Sizes
+#
+# Parameter counts from the architecture (the unit tests check the arithmetic):
+
+# %%
+n_cnn = count_parameters(P.PublishedCNN())
+n_pub = P.puppeteer_parameters(512, P.PUBLISHED_LAYERS)
+n_book_primary = count_parameters(PrimaryCNN())
+n_book_sym = count_parameters(Symbiote(PrimaryCNN(), None, SymbioteConfig()))
+rules_recipe = P.writeup_recipe(P.PuppeteerRecipe(seed=SEED), n_cnn, per_channel=True, steps=RULES_STEPS)
+n_rules = P.puppeteer_parameters(rules_recipe.width, rules_recipe.layers, per_channel=True)
+maps_width = P.width_for_budget(n_cnn // 2, P.WRITEUP_LAYERS)  # the trunk left if the heads emitted whole maps
+n_offsets = sum(int(np.prod(P.OFFSET_SHAPES[name])) for name in P.PUBLISHED_LAYERS)
+sizes = pd.DataFrame([
+    ("published primary", n_cnn, np.nan),
+    ("published symbiote (width 512, five layers)", n_pub, n_pub / n_cnn),
+    (f"write-up rules: width {rules_recipe.width}, {', '.join(rules_recipe.layers)}, per channel", n_rules,
+     n_rules / n_cnn),
+    ("this book's primary (chapter 2)", n_book_primary, np.nan),
+    ("this book's symbiote (chapter 4)", n_book_sym, n_book_sym / n_book_primary),
+], columns=["network", "parameters", "× its primary"]).set_index("network")
+glue("n_cnn", f"{n_cnn:,}")
+glue("n_pub", f"{n_pub:,}")
+glue("ratio_pub", n_pub / n_cnn)
+glue("n_offsets", f"{n_offsets:,}")
+glue("n_rules", f"{n_rules:,}")
+glue("ratio_rules", n_rules / n_cnn)
+glue("rules_width", rules_recipe.width)
+glue("maps_width", maps_width)
+glue("ratio_book", n_book_sym / n_book_primary)
+sizes.round(3)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+exact = (n_cnn, n_pub) == (905_354, 51_849_408)
+print(f"primary 905,354 and symbiote 51,849,408 parameters, as the architecture implies: {exact}")
+print(f"published symbiote more than 50 times the primary: {n_pub > 50 * n_cnn}")
+print(f"write-up-rules variant at most half the primary: {n_rules <= 0.5 * n_cnn}")
+assert exact and n_pub > 50 * n_cnn and n_rules <= 0.5 * n_cnn
+
+# %% [markdown]
+# The published symbiote has {glue:text}`n_pub` parameters, **{glue:text}`ratio_pub:.1f` times** its primary's
+# {glue:text}`n_cnn`. The write-up sets the opposite rule, at most half. Almost all of it is the five heads, which
+# turn 512 numbers into {glue:text}`n_offsets` offsets; chapter 4's symbiote is {glue:text}`ratio_book:.2f` times its
+# primary. Section 4 brings the published design within the write-up's budget: with heads for the hidden layers that
+# emit one offset per channel instead of one per position, the published 512-unit trunk fits
+# ({glue:text}`n_rules` parameters, {glue:text}`ratio_rules:.2f` of the primary).
+#
+# ## 2. The published setup, at the scale of this book
+#
+# The published recipe trains for 21,000 + 63,000 steps of 16 images on a GPU. One step of the symbiote updates
+# 51.8 million parameters with Adam, several tenths of a second on two CPU cores, so the recipe as published would
+# take many hours here. We keep every piece of the symbiote's recipe (architecture, loss, optimiser, learning rate, batches
+# of 16, frozen primary in evaluation mode, symbiote in training mode with batch norm over the batch of one-hot
+# vectors and dropout) and cut only its number of steps. The primary keeps its architecture, optimiser, learning rate
+# and the shape of its schedule (the rate drops tenfold after 70 % of the steps), but takes batches of
+# {glue:text}`cnn_batch` instead of 16: on a CPU a larger batch processes about twice as many images per second, so
+# the same minute buys a better primary. The data are MNIST instead of Kaggle's copy of it: an 80/20 split of
+# MNIST's training set, and every number below is measured on the MNIST **test** images.
+
+# %%
+scale = pd.DataFrame([
+    ("primary: optimisation steps", 21_000, CNN_STEPS),
+    ("primary: images per step", 16, CNN_BATCH),
+    ("primary: images seen", 21_000 * 16, CNN_STEPS * CNN_BATCH),
+    ("symbiote: optimisation steps", 63_000, SYM_STEPS),
+    ("symbiote: images seen", 63_000 * 16, SYM_STEPS * 16),
+    ("training images available", 33_600, round(0.8 * 60_000)),
+    ("evaluation images", 8_400, EVAL_IMAGES),
+], columns=["", "published", "here"]).set_index("")
+scale["published ÷ here"] = (scale["published"] / scale["here"]).round(1)
+glue("cnn_factor", 21_000 / CNN_STEPS)
+glue("cnn_image_factor", 21_000 * 16 / (CNN_STEPS * CNN_BATCH))
+glue("cnn_batch", CNN_BATCH)
+glue("sym_factor", 63_000 / SYM_STEPS)
+glue("cnn_steps", CNN_STEPS)
+glue("sym_steps", SYM_STEPS)
+glue("eval_images", f"{EVAL_IMAGES:,}")
+scale
+
+# %% [markdown]
+# **Table.** Every deviation from the published recipe and its factor. Besides these: MNIST instead of Kaggle's
+# digit-recognizer file (the same kind of images, 28×28 grey levels scaled to [0, 1] as published), the test set
+# instead of the validation split, and Adam in PyTorch's fused implementation (the same update, computed in one pass).
+# The primary takes {glue:text}`cnn_factor:.0f` times fewer steps than published and sees
+# {glue:text}`cnn_image_factor:.0f` times fewer images; the symbiote takes {glue:text}`sym_factor:.0f` times fewer
+# steps.
+
+# %%
+primary, cnn_history = P.load_or_train_cnn(cnn_recipe, device)
+base_pred = P.predict_with(primary, {}, x_test)
+cnn_acc = 100 * (base_pred == y_test).double().mean().item()
+glue("cnn_acc", cnn_acc)
+glue("cnn_seconds", cnn_history["seconds"])
+print(f"primary: {CNN_STEPS} steps in {cnn_history['seconds']:.0f} s; test accuracy {cnn_acc:.2f} % "
+      f"(published, validation: {REPORTED['primary']} %)")
+
+# %%
+pub_run = P.PuppeteerRun(pub_recipe, cnn_recipe)
+puppeteer, pub_history = P.load_or_train_puppeteer(pub_run, primary)
+eval3 = P.offsets_for(puppeteer, 3)  # evaluation mode, as the published notebook evaluates
+train3 = P.training_offsets(puppeteer, 3, seed=SEED)  # training mode: what the loss saw, averaged over dropout
+pub_pred, trn_pred = P.predict_many(primary, [eval3, train3], x_test)
+pub, trn = P.scores(pub_pred, y_test, 3), P.scores(trn_pred, y_test, 3)
+base = P.scores(base_pred, y_test, 3)
+glue("sym_seconds", pub_history["seconds"])
+for key in ("overall", "other", "digit"):
+    glue(f"pub_{key}", pub[key])
+    glue(f"trn_{key}", trn[key])
+    glue(f"base_{key}", base[key])
+glue("pub_drop", base["other"] - pub["other"])
+glue("trn_drop", base["other"] - trn["other"])
+results = pd.DataFrame({
+    "published (validation, 63,000 steps)": [REPORTED["primary"], REPORTED["overall"], REPORTED["other"],
+                                             REPORTED["digit"]],
+    f"unedited primary ({CNN_STEPS} steps)": [cnn_acc, base["overall"], base["other"], base["digit"]],
+    f"symbiote, evaluation mode ({SYM_STEPS} steps)": [np.nan, pub["overall"], pub["other"], pub["digit"]],
+    f"symbiote, training-mode offsets ({SYM_STEPS} steps)": [np.nan, trn["overall"], trn["other"], trn["digit"]],
+}, index=["primary accuracy", "overall accuracy", "other digits", "digit 3"])
+results.round(2)
+
+# %% [markdown]
+# **Table.** Accuracy in %, the published notebook's printout beside this re-run on the test images. "Other digits"
+# is the accuracy on the images of digits 0–2 and 4–9 (retain accuracy), "digit 3" the fraction of 3s still called 3
+# (forget accuracy). *Evaluation mode* is the published protocol: the symbiote's batch norms use their running
+# statistics and dropout is off. *Training-mode offsets* are the offsets the symbiote produces in training mode (batch
+# statistics over 64 copies of the one-hot vector for 3, dropout on), averaged over the 64: the offsets its loss was
+# computed with.
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
+plots.confusion_heatmap(confusion_matrix(base_pred, y_test), ax=axes[0], title="primary")
+plots.confusion_heatmap(confusion_matrix(pub_pred, y_test), ax=axes[1], title="+ symbiote, evaluation mode")
+plots.confusion_heatmap(confusion_matrix(trn_pred, y_test), ax=axes[2], title="+ symbiote, training-mode offsets")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# **Figure.** Confusion matrices on the first {glue:text}`eval_images` test images (rows: true digit, columns:
+# predicted digit; colour on a log scale): the primary alone, with the published symbiote's offsets for digit 3 as
+# the published notebook evaluates them, and with the offsets it produced in training.
+#
+# The re-implemented primary reaches {glue:text}`cnn_acc:.2f` % on the test images after {glue:text}`cnn_steps`
+# steps, against the published 99.226 % after 21,000. With the symbiote on, after {glue:text}`sym_steps` of the
+# published 63,000 steps, the two ways of reading it disagree:
+#
+# * **Evaluated as published**, the symbiote removes digit 3 ({glue:text}`pub_digit:.2f` % left; published 0.00 %)
+#   but takes the primary down with it: the other digits score {glue:text}`pub_other:.2f` %, a drop of
+#   {glue:text}`pub_drop:.1f` points from {glue:text}`base_other:.2f` % (published: 99.22 %). At this budget the
+#   published numbers are **not reproduced**.
+# * **The offsets it trained with** do what the published printout reports: {glue:text}`trn_digit:.2f` % of the 3s
+#   left, the other digits at {glue:text}`trn_other:.2f` % (a drop of {glue:text}`trn_drop:.2f` points), overall
+#   {glue:text}`trn_overall:.2f` % (published: 88.94 %; with the 3s about a tenth of the images, an overall accuracy
+#   near 89 % is what forgetting them costs).
+#
+# So the activation offsets themselves are learnt within {glue:text}`sym_steps` steps; what fails is the step from
+# training mode to evaluation mode. Section 3 shows why: the symbiote's batch norms never see a batch with any real
+# variance.
+
+# %%
+fig, ax = plt.subplots(figsize=(6.5, 3.2))
+window = max(1, SYM_STEPS // 10)
+for key, label in (("ce", "cross-entropy (all images)"), ("inhibit", "inhibition term −log(1 − p₃)")):
+    v = pd.Series(pub_history[key]).rolling(window, min_periods=1).mean()
+    ax.plot(np.arange(1, len(v) + 1), v, label=label)
+ax.set(xlabel="step", ylabel=f"loss ({window}-step mean)", yscale="log")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# **Figure.** The two terms of the published loss while the published symbiote trains (training mode; the inhibition
+# term before its weight 5), running means over {glue:text}`sym_window` steps.
+
+# %%
+glue("sym_window", window)
+print(f"loss terms over the first / last {window} steps: cross-entropy "
+      f"{np.mean(pub_history['ce'][:window]):.3f} -> {np.mean(pub_history['ce'][-window:]):.3f}, inhibition "
+      f"{np.mean(pub_history['inhibit'][:window]):.3f} -> {np.mean(pub_history['inhibit'][-window:]):.3f}")
+
+# %% [markdown]
+# ## 3. What the published symbiote computes
+#
+# **The digit it is asked about does not reach it.** In training, every batch holds 16 copies of the one-hot vector
+# for 3. Batch norm {cite}`ioffe2015batchnorm` subtracts the batch mean, which for identical rows is the row itself,
+# so the first batch norm outputs its learned shift β whatever the input (to within rounding), and passes back no
+# gradient to the layer before it (in exact arithmetic). The symbiote is trained as a network with no input: a
+# generator of one set of offsets, varied only by dropout.
+#
+# **Its batch norms learn a variance of almost zero.** The first batch norm's batch variance is 0 at every step, so its
+# running variance decays from 1 toward 0. The second one sees rows that differ only through dropout applied to
+# ReLU(β), which starts at ReLU(0) = 0, so its variance is tiny too. Evaluation divides by √(running variance + ε),
+# with ε = 10⁻⁵: any gap between an activation and its running mean, however small (the running mean trails the
+# weights as they move), is multiplied by up to 1/√ε ≈ 316, where training divided by the batch's own spread. The
+# heads then receive inputs far outside what they were trained on and their tanh saturates:
+
+# %%
+bn1, bn2 = puppeteer.base[1], puppeteer.base[5]
+with torch.no_grad():
+    a2 = puppeteer.base[:5](P.one_hot(torch.tensor([3], device=device)))  # into the second batch norm, eval mode
+    z2 = ((a2 - bn2.running_mean) / (bn2.running_var + bn2.eps).sqrt()).abs().mean().item()
+size_eval = torch.cat([v.abs().flatten() for v in eval3.values()]).mean().item()
+size_train = torch.cat([v.abs().flatten() for v in train3.values()]).mean().item()
+glue("bn1_var", bn1.running_var.max().item())
+glue("bn2_var", bn2.running_var.median().item())
+glue("bn2_z", z2)
+glue("size_eval", size_eval)
+glue("size_train", size_train)
+print(f"running variance: first batch norm at most {bn1.running_var.max().item():.1e}, second median "
+      f"{bn2.running_var.median().item():.1e}; eval-mode input of the second, normalised: mean |z| = {z2:.1f}")
+print(f"mean |offset|: evaluation mode {size_eval:.2f}, training mode {size_train:.2f}")
+
+# %% [markdown]
+# The running variances have fallen to {glue:text}`bn1_var:.1e` (first batch norm, largest) and
+# {glue:text}`bn2_var:.1e` (second, median). In evaluation mode the second batch norm's normalised inputs have mean
+# magnitude {glue:text}`bn2_z:.1f`, where training gave them about 1, and the offsets grow from a mean magnitude of
+# {glue:text}`size_train:.2f` (training mode) to {glue:text}`size_eval:.2f` (evaluation mode; tanh is bounded by 1).
+# The published run trained 630 times longer, and its printout shows that its evaluation mode worked; whether a long
+# run always gets the statistics to settle, or the published one happened to, a short re-run cannot tell. Either way
+# the design makes evaluation depend on variances that are zero, or nearly, by construction.
+#
+# The same division makes the symbiote unusable for any other digit. The vector for 7 differs from the running mean by
+# 1 in two places; divided by √ε, it saturates the offsets:
+
+# %%
+query7 = P.scores(P.predict_with(primary, P.offsets_for(puppeteer, 7), x_test), y_test, 7)
+saturated = float((P.offsets_for(puppeteer, 7)["conv2"].abs() > 0.99).double().mean())
+glue("query7_overall", query7["overall"])
+glue("query7_digit", query7["digit"])
+glue("query7_saturated", 100 * saturated)
+print(f"symbiote asked for 7: overall accuracy {query7['overall']:.1f} %, 7s still called 7: "
+      f"{query7['digit']:.1f} %, conv2 offsets saturated (|tanh| > 0.99): {100 * saturated:.0f} %")
+
+# %% [markdown]
+# Asked to forget 7 instead of 3, the symbiote saturates {glue:text}`query7_saturated:.0f` % of its conv2 offsets,
+# and the primary's accuracy falls to {glue:text}`query7_overall:.1f` % overall: an out-of-range input, not an edit.
+#
+# **The last offset is a bias of the last layer.** An offset δ added after fc2's ReLU reaches the logits only through
+# fc3: the logits become $W_3(h + \delta) + b_3 = W_3 h + (b_3 + W_3\delta)$, a change of fc3's bias by $W_3\delta$.
+# It is the edit the write-up's rules exclude (the last layer), and it can switch a digit off without any knowledge of
+# how the primary recognises it. How much of the symbiote's effect comes from it, with the offsets that work (the
+# training-mode ones):
+
+# %%
+ablations = {
+    "all five offsets": train3,
+    "fc2 offset only (= a bias of fc3)": {"fc2": train3["fc2"]},
+    "all but fc2": {k: v for k, v in train3.items() if k != "fc2"},
+    "conv1 offset only (the first layer)": {"conv1": train3["conv1"]},
+}
+abl_pred = P.predict_many(primary, list(ablations.values())[1:], x_test)
+abl = {name: P.scores(pred, y_test, 3) for name, pred in zip(ablations, [trn_pred, *abl_pred], strict=True)}
+abl_df = pd.DataFrame(abl).T[["digit", "other", "overall"]]
+abl_df["retain drop (points)"] = base["other"] - abl_df["other"]
+shift = (primary.fc3.weight @ train3["fc2"][0]).cpu()
+glue("fc2_only_digit", abl["fc2 offset only (= a bias of fc3)"]["digit"])
+glue("fc2_only_drop", base["other"] - abl["fc2 offset only (= a bias of fc3)"]["other"])
+glue("no_fc2_digit", abl["all but fc2"]["digit"])
+glue("no_fc2_drop", base["other"] - abl["all but fc2"]["other"])
+glue("conv1_only_digit", abl["conv1 offset only (the first layer)"]["digit"])
+glue("fc2_shift3", (shift[3] - torch.cat([shift[:3], shift[4:]]).mean()).item())
+abl_df.round(2)
+
+# %% [markdown]
+# **Table.** Forget accuracy of digit 3 ("digit"), retain accuracy ("other") and overall accuracy, in %, with subsets
+# of the symbiote's training-mode offsets for digit 3.
+#
+# The fc2 offset alone moves the logit of 3 by {glue:text}`fc2_shift3:+.2f` relative to the mean of the other
+# logits; on its own it leaves {glue:text}`fc2_only_digit:.2f` % of the 3s (retain drop {glue:text}`fc2_only_drop:.2f`
+# points). Without it, the offsets of the other four layers leave {glue:text}`no_fc2_digit:.2f` % (retain drop
+# {glue:text}`no_fc2_drop:.2f` points), and the offset on the first layer's output alone leaves
+# {glue:text}`conv1_only_digit:.2f` %. In this run the bias of the last layer is therefore not what removes the 3s:
+# the offsets on the hidden layers do most of it, and only all five together remove them completely (the confusion
+# matrices above show which digits the 3s become). Nothing here says *why* these offsets work: they are
+# {glue:text}`n_offsets` constants found by gradient descent, and the code does not look inside them.
+#
+# ## 4. The published design under the write-up's rules
+#
+# Where the code and the write-up conflict, the write-up's rules are: a symbiote of **at most half** the primary's
+# parameters, edits to the **hidden layers only**, and a symbiote that inhibits **any digit on command**. The same
+# design under those rules:
+#
+# * heads for conv2, conv3 and fc1 only: no offset on conv1's output (the first layer), none on fc2's output (the bias
+#   of the last layer shown above);
+# * to fit within half the primary, the heads of conv2 and conv3 emit one offset per channel, added at every
+#   position, instead of one per position and channel (fc1's head is unchanged); the trunk stays as published (512
+#   units, batch norm, dropout 0.5). The other way to fit, keeping whole-map heads, leaves room for a trunk of
+#   {glue:text}`maps_width` units, through which dropout 0.5 lets little of the digit pass; in a trial run it forgot
+#   almost nothing, so we do not use it;
+# * every training image gets its own inhibited digit, drawn uniformly from 0–9, so a batch holds a mix of one-hot
+#   vectors and batch norm no longer erases them (nor divides by a zero variance: this symbiote is evaluated as
+#   published, in evaluation mode). Same loss, same optimiser and learning rate, same frozen primary.
+
+# %%
+rules_run = P.PuppeteerRun(rules_recipe, cnn_recipe)
+rules_net, rules_history = P.load_or_train_puppeteer(rules_run, primary)
+glue("rules_steps", RULES_STEPS)
+glue("rules_seconds", rules_history["seconds"])
+rules_pred = P.predict_many(primary, [P.offsets_for(rules_net, digit) for digit in range(10)], x_test)
+rows = []
+for digit in range(10):
+    s, b = P.scores(rules_pred[digit], y_test, digit), P.scores(base_pred, y_test, digit)
+    rows.append({"digit": digit, "forget": s["digit"], "retain": s["other"], "retain_drop": b["other"] - s["other"]})
+rules_df = pd.DataFrame(rows).set_index("digit")
+rules_df.round(2).T
+
+# %% [markdown]
+# **Table.** The write-up-rules variant on the test images, per inhibited digit: forget accuracy, retain accuracy and
+# retain drop against the unedited primary, in % and points.
+
+# %%
+plots.forget_retain_bars(
+    {"published design, write-up rules": {"digit": list(range(10)), "forget": list(rules_df["forget"] / 100),
+                                           "retain_drop": list(rules_df["retain_drop"] / 100)}},
+    forget_target=0.005, drop_target=0.003,
+)
+plt.show()
+
+# %% [markdown]
+# **Figure.** Per inhibited digit, the forget accuracy (left) and the retain drop (right) of the published design
+# trained under the write-up's rules (half size, hidden layers, all ten digits), with the targets of chapter 5
+# (forget ≤ 0.5 %, drop ≤ 0.3 points) dashed.
+
+# %%
+rules_summary = {"forget_mean": rules_df["forget"].mean(), "forget_max": rules_df["forget"].max(),
+                 "drop_mean": rules_df["retain_drop"].mean(), "drop_max": rules_df["retain_drop"].max(),
+                 "digit3_forget": rules_df.loc[3, "forget"], "digit3_drop": rules_df.loc[3, "retain_drop"]}
+for key, value in rules_summary.items():
+    glue(f"rules_{key}", value)
+n_forgotten = int((rules_df["forget"] <= 0.5).sum())
+glue("rules_n_forgotten", n_forgotten)
+print(", ".join(f"{k} {v:.2f}" for k, v in rules_summary.items()))
+
+# %% [markdown]
+# Under the write-up's rules, after {glue:text}`rules_steps` steps, the published design leaves on average
+# {glue:text}`rules_forget_mean:.1f` % of an inhibited digit in place (worst digit {glue:text}`rules_forget_max:.1f`
+# %; {glue:text}`rules_n_forgotten` of ten digits at or below 0.5 %), at a mean retain drop of
+# {glue:text}`rules_drop_mean:.2f` points (worst {glue:text}`rules_drop_max:.2f`). For digit 3: forget
+# {glue:text}`rules_digit3_forget:.2f` %, retain drop {glue:text}`rules_digit3_drop:.2f` points. Chapter 5 reports the
+# same measures for this book's weight-diff symbiote, which obeys the same three rules on a smaller primary. With mixed
+# batches, evaluation mode works for this variant: the design can take a command once its batch norms see one. At
+# this budget it misses chapter 5's targets (the figure shows by how much, digit by digit).
+#
+# ## 5. Write-up, published code and this book, point by point
+#
+# | | write-up | published code | this book |
+# |---|---|---|---|
+# | what is edited | the primary's **weights** (weight diffs) | **activations**: an additive offset after a layer's ReLU, the same for every image | **weights**: a low-rank + gain + bias diff per hidden layer (chapter 4) |
+# | which layers | hidden layers only; first and last excluded | conv1, conv2, conv3, fc1, fc2: the **first layer's output is edited**, and fc2's offset is a bias of the last layer | conv2 and fc1, the hidden layers of a four-layer primary |
+# | symbiote size | at most half the primary | {glue:text}`ratio_pub:.1f` × the primary ({glue:text}`n_pub` parameters) | {glue:text}`ratio_book:.2f` × the primary |
+# | interventions trained | any digit on command (figure: digit 3) | **digit 3 only**; batch norm erases the one-hot input, so no other digit can be asked for | all ten digits and random pairs, in every step |
+# | conditioning on the image | none: the symbiote reads the intervention | none: offsets are one constant per layer, position and channel | none: the diff is one constant per intervention (it acts on each image through the weights) |
+# | pruning | BIMT + magnitude pruning induce polysemanticity | none for MNIST (the pruning notebook is BIMT's in-context regression example) | BIMT + progressive magnitude pruning (chapter 3) |
+# | primary | a small CNN | 0.9 M parameters, batch norm, dropout; 99.226 % on its validation split | 2 convolutions + 2 linear layers, ≥ 99 % on the test set (chapter 2) |
+#
+# ## 6. Which claims the published code supports
+#
+# Each claim of {doc}`../book/claims`, checked against the published code by these rules:
+#
+# 1. **Digit 3 is forgotten, the others kept.** Chapter 5's targets (forget ≤ 0.5 %, retain drop ≤ 0.3 points),
+#    applied to the published run (evaluated as published, and with its training-mode offsets) and to digit 3 of the
+#    write-up-rules variant: *supported* if both are met, *partly* if only the forget target is, else *not supported*.
+# 2. **Slower to learn than the CNN.** The published code fixes 30 epochs for the symbiote and 10 for the primary; it
+#    measures no learning speed. We report the training cost per image, symbiote over primary, and say *not tested*.
+# 3. **Pruning induces polysemanticity.** *Not tested*: no pruning of the MNIST primary exists in the code.
+# 4. **Half size forces compression.** *Not supported* by the code if its symbiote exceeds half the primary (it is
+#    {glue:text}`ratio_pub:.0f` ×); the write-up-rules variant shows how the design fares within the budget.
+# 5. **Weights beat activations.** The code edits activations only, so it cannot compare the two: *not tested*.
+# 6. **It learns the primary's features and circuits.** The published symbiote's offsets are image-independent
+#    constants; if the fc2 offset alone (a bias of the last layer) forgets digit 3 as well as all five training-mode
+#    offsets (within one point), the published result needs no features: *not supported*; otherwise *not tested*
+#    (the code makes no attempt to read circuits from its offsets).
+
+# %%
+def digit3_verdict(forget, drop):
+    return "supported" if forget <= 0.5 and drop <= 0.3 else "partly" if forget <= 0.5 else "not supported"
+
+
+pub_drop, trn_drop = base["other"] - pub["other"], base["other"] - trn["other"]
+v_digit3 = digit3_verdict(pub["digit"], pub_drop)
+v_digit3_train = digit3_verdict(trn["digit"], trn_drop)
+v_digit3_rules = digit3_verdict(rules_summary["digit3_forget"], rules_summary["digit3_drop"])
+fc2_only = abl["fc2 offset only (= a bias of fc3)"]["digit"]
+v_circuits = "not supported" if fc2_only <= max(0.5, trn["digit"] + 1.0) else "not tested"
+# training cost per image, symbiote over primary, on this run's machine (wall time; the CPU may be shared)
+step_ratio = (pub_history["seconds"] / (SYM_STEPS * 16)) / (cnn_history["seconds"] / (CNN_STEPS * CNN_BATCH))
+glue("step_ratio", step_ratio)
+as_published = {
+    "digit3": f"evaluated as published: {v_digit3} (forget {pub['digit']:.2f} %, drop {pub_drop:.1f} points); its "
+              f"training-mode offsets: {v_digit3_train} (forget {trn['digit']:.2f} %, drop {trn_drop:.2f} points); "
+              f"under the write-up's rules: {v_digit3_rules} (forget {rules_summary['digit3_forget']:.2f} %, drop "
+              f"{rules_summary['digit3_drop']:.2f} points)",
+    "slower": f"not tested: the code fixes 30 symbiote epochs against 10; per image, its training costs "
+              f"{step_ratio:.1f} × the primary's",
+    "polysemantic": "not tested: no pruning code for the MNIST primary",
+    "compression": f"not supported: the published symbiote is {n_pub / n_cnn:.0f} × the primary; at half size "
+                   f"(write-up rules) it forgets {rules_summary['forget_mean']:.1f} % on average",
+    "weights": "not tested: the code edits activations only",
+    "circuits": f"{v_circuits}: the fc2 offset alone, a bias of the last layer, leaves {fc2_only:.2f} % of the 3s "
+                f"(all five: {trn['digit']:.2f} %; training-mode offsets)",
+}
+for key, text in as_published.items():
+    glue(f"as_published_{key}", text)
+claims_df = pd.DataFrame({"as published": as_published}).rename_axis("claim")
+with pd.option_context("display.max_colwidth", 160):
+    display(claims_df)  # noqa: F821 (IPython)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+checks = {
+    "evaluated as published, the symbiote wrecks the other digits (retain drop > 10 points)": pub_drop > 10,
+    "its training-mode offsets remove digit 3 (≤ 0.5 % left) within 1 point of retain drop": trn["digit"] <= 0.5
+    and trn_drop <= 1,
+    "the first batch norm's running variance collapsed (< 1e-3)": bn1.running_var.max().item() < 1e-3,
+    "asking the digit-3 symbiote for digit 7 breaks the primary (overall < 50 %)": query7["overall"] < 50,
+    "under the write-up's rules the mean forget accuracy misses the 0.5 % target": rules_summary["forget_mean"] > 0.5,
+}
+for text, ok in checks.items():
+    print(f"{text}: {ok}")
+if is_default:
+    assert all(checks.values()), checks
+
+# %%
+cpu_seconds, wall_seconds = time.process_time() - cpu_start, time.perf_counter() - wall_start
+glue("cpu_seconds", cpu_seconds)
+glue("wall_seconds", wall_seconds)
+print(f"this run: {cpu_seconds:.0f} s of CPU time, {wall_seconds:.0f} s of wall time")
+
+# %% [markdown]
+# ## What the published code shows
+#
+# The published code is a different experiment from the one the write-up describes. It steers **activations**, not
+# weights; it edits the **first** layer's output and, through fc2, the **last** layer's bias; its symbiote is
+# {glue:text}`ratio_pub:.0f` times the primary, not half; it is trained for **digit 3 alone**, and the batch norm at
+# its input erases the one-hot vector, so it is a generator of one set of {glue:text}`n_offsets` offsets.
+#
+# Re-run at {glue:text}`sym_factor:.0f` times fewer steps than published, the offsets it learns in training do what
+# the published printout reports ({glue:text}`trn_digit:.2f` % of the 3s left, a retain drop of
+# {glue:text}`trn_drop:.2f` points), but evaluated the published way they wreck the primary (retain drop
+# {glue:text}`pub_drop:.1f` points), because its batch norms divide by variances that are zero by construction. The
+# published numbers are therefore not reproduced at this budget; they depend on a long run letting those statistics
+# settle. The result supports the first claim in its weakest form (a frozen network can be made to stop recognising
+# one digit by adding constant offsets to its activations) and none of the others: the code cannot speak to weights
+# against activations, to compression at half size, to pruning or to learned circuits. Held to the write-up's rules,
+# the same design leaves {glue:text}`rules_forget_mean:.1f` % of an inhibited digit on average after
+# {glue:text}`rules_steps` steps. The claims page carries these findings in its "as published" column.
+#
+# The whole chapter took {glue:text}`cpu_seconds:.0f` s of CPU time ({glue:text}`wall_seconds:.0f` s of wall time)
+# on the machine that built this book, training included; with the cached networks it takes a few seconds. Every
+# number comes from one seed and a scaled budget: a reader with a GPU can set `CNN_STEPS = 21000`, `CNN_BATCH = 16`
+# and `SYM_STEPS = 63000` to run the published budget.
