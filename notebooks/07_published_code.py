@@ -430,6 +430,7 @@ plt.show()
 rules_summary = {"forget_mean": rules_df["forget"].mean(), "forget_max": rules_df["forget"].max(),
                  "drop_mean": rules_df["retain_drop"].mean(), "drop_max": rules_df["retain_drop"].max(),
                  "digit3_forget": rules_df.loc[3, "forget"], "digit3_drop": rules_df.loc[3, "retain_drop"]}
+rules_summary = {key: float(value) for key, value in rules_summary.items()}  # plain floats for glue
 for key, value in rules_summary.items():
     glue(f"rules_{key}", value)
 n_forgotten = int((rules_df["forget"] <= 0.5).sum())
