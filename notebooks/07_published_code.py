@@ -439,8 +439,9 @@ print(", ".join(f"{k} {v:.2f}" for k, v in rules_summary.items()))
 
 # %% [markdown]
 # Under the write-up's rules, after {glue:text}`rules_steps` steps, the published design leaves on average
-# {glue:text}`rules_forget_mean:.1f` % of an inhibited digit in place (worst digit {glue:text}`rules_forget_max:.1f`
-# %; {glue:text}`rules_n_forgotten` of ten digits at or below 0.5 %), at a mean retain drop of
+# {glue:text}`rules_forget_mean:.1f` % of an inhibited digit in place (worst digit
+# {glue:text}`rules_forget_max:.1f` %; {glue:text}`rules_n_forgotten` of ten digits at or below 0.5 %), at a mean
+# retain drop of
 # {glue:text}`rules_drop_mean:.2f` points (worst {glue:text}`rules_drop_max:.2f`). For digit 3: forget
 # {glue:text}`rules_digit3_forget:.2f` %, retain drop {glue:text}`rules_digit3_drop:.2f` points. Chapter 5 reports the
 # same measures for this book's weight-diff symbiote, which obeys the same three rules on a smaller primary. With mixed
