@@ -292,8 +292,8 @@ if is_default:
 # %% [markdown]
 # **BIMT's modules do emerge in its own setting, and they are more than sparsity.** After
 # {glue:text}`mlp_steps` steps ({glue:text}`mlp_step_share:.0f` % of BIMT's run) the MLP classifies
-# {glue:text}`mlp_test_acc:.2f` % of the test images correctly (its best checkpoint: {glue:text}`mlp_best_acc:.2f`
-# %; the strong wire cost of the last half costs accuracy). Of its {glue:text}`mlp_weights_total` weights,
+# {glue:text}`mlp_test_acc:.2f` % of the test images correctly (its best checkpoint:
+# {glue:text}`mlp_best_acc:.2f` %; the strong wire cost of the last half costs accuracy). Of its {glue:text}`mlp_weights_total` weights,
 # {glue:text}`mlp_edges` reach {glue:text}`draw_threshold` of their layer's largest, and only
 # {glue:text}`mlp_live_h1` neurons of the first hidden layer and {glue:text}`mlp_live_h2` of the second send a
 # drawn weight on. The drawn graph has $Q$ = {glue:text}`mlp_q:.3f`, against {glue:text}`mlp_null_mean:.3f` for

@@ -50,3 +50,12 @@ def test_toc_lists_only_existing_files():
         assert any((ROOT / f"{f}{ext}").exists() for ext in (".md", ".ipynb")), f
     listed = {f for f in files if f.startswith("notebooks/")}
     assert listed == {f"notebooks/{p.stem}" for p in SOURCES}, "every notebook is a chapter, in the toc"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_no_markdown_line_starts_with_a_percent_sign(source):
+    """MyST reads a line that starts with % as a comment: the rest of that line (glued numbers too) would vanish."""
+    for cell in jupytext.read(source).cells:
+        if cell.cell_type == "markdown":
+            bad = [line for line in cell.source.splitlines() if line.lstrip().startswith("%")]
+            assert not bad, f"{source.name}: markdown line read as a MyST comment: {bad[0][:60]!r}"
