@@ -93,6 +93,11 @@ def weight_legend(ax_or_fig, threshold: float, max_width: float = 2.0, **kwargs)
     return ax_or_fig.legend(handles=handles, **kwargs)
 
 
+# Wiring diagrams are thousands of antialiased lines, which PNG compresses badly: drawn at a lower resolution they
+# stay readable and keep the chapter's notebook small.
+WIRING_DPI = 72
+
+
 def wiring_diagram(strength, signed, positions, ax=None, title: str | None = None, row_labels=BIMT_ROW_LABELS,
                    threshold: float = 0.0, max_width: float = 2.0):
     """Neurons as dots at their (x, y) positions; each connection a line of width ∝ its strength (|w| summed over
@@ -117,7 +122,7 @@ def wiring_diagram(strength, signed, positions, ax=None, title: str | None = Non
 
 def wiring_stages(snapshots: dict, positions, suptitle: str | None = None, threshold: float = 0.0):
     """One wiring diagram per stage, with the legend; ``snapshots``: {stage title: (strength, signed matrices)}."""
-    fig, axes = plt.subplots(1, len(snapshots), figsize=(3.5 * len(snapshots), 4.2), sharey=True)
+    fig, axes = plt.subplots(1, len(snapshots), figsize=(3.5 * len(snapshots), 4.2), sharey=True, dpi=WIRING_DPI)
     for ax, (name, (strength, signed)) in zip(np.atleast_1d(axes), snapshots.items(), strict=True):
         wiring_diagram(strength, signed, positions, ax=ax, title=name, threshold=threshold)
     if suptitle:
@@ -167,7 +172,7 @@ def plane_wiring(weights, positions, out_labels=None, ax=None, title: str | None
 
 def plane_wiring_stages(stages: dict, positions, threshold: float = 0.05, suptitle: str | None = None):
     """One ``plane_wiring`` per stage, with the legend. ``stages``: {title: (weights, out_labels)}."""
-    fig, axes = plt.subplots(1, len(stages), figsize=(3.3 * len(stages), 5.2), sharey=True)
+    fig, axes = plt.subplots(1, len(stages), figsize=(3.3 * len(stages), 5.2), sharey=True, dpi=WIRING_DPI)
     for ax, (name, (w, labels)) in zip(np.atleast_1d(axes), stages.items(), strict=True):
         plane_wiring(w, positions, labels, ax=ax, title=name, threshold=threshold)
     if suptitle:
