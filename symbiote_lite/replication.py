@@ -13,6 +13,7 @@ can be undecided (the interval straddles its threshold); ``decide`` tries every 
 returns the verdict when they all agree, else ``"inconclusive at N seeds"``.
 """
 
+import argparse
 import functools
 import itertools
 import math
@@ -29,6 +30,7 @@ from symbiote_lite.artifacts import config_hash, load_or_build
 from symbiote_lite.data import load_mnist
 from symbiote_lite.evaluate import BaselineConfig, load_primaries, primary_configs
 from symbiote_lite.primary import count_parameters, load_or_train, predict
+from symbiote_lite.runtime import default_device
 from symbiote_lite.symbiote import N_DIGITS, SymbioteConfig, edited_predict, load_or_train_symbiote
 
 INCONCLUSIVE = "inconclusive"
@@ -371,3 +373,22 @@ def per_digit_targets(chains: list[dict], forget_target: float = 0.005, drop_tar
             "seeds_meeting": int(((forget.max(1).values <= forget_target) & (drop.max(1).values <= drop_target)).sum()),
         }
     return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m symbiote_lite.replication SEED [SEED ...]``: train and measure the chains of these seeds into the
+    artifact cache (the book's build runs them beside chapters 2-7; chapter 8 then loads them)."""
+    parser = argparse.ArgumentParser(prog="python -m symbiote_lite.replication", description=main.__doc__)
+    parser.add_argument("seeds", nargs="+", type=int, help="chain seeds (non-negative integers)")
+    args = parser.parse_args(argv)
+    bad = [s for s in args.seeds if s < 0]
+    if bad:
+        parser.error(f"seeds {bad} are negative; give non-negative integers, e.g. 1 2 3 4")
+    device = default_device()
+    for seed in args.seeds:
+        chain = load_or_run_chain(ChainConfig(seed=seed), device)
+        print(f"chain of seed {seed}: {chain['seconds']:.0f} s when it was run", flush=True)
+
+
+if __name__ == "__main__":
+    main()

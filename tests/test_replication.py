@@ -1,6 +1,8 @@
 """Intervals over seeds, verdicts on intervals, and the numbers chapter 8 takes from a chain."""
 
 import math
+import re
+from pathlib import Path
 
 import pytest
 
@@ -137,3 +139,18 @@ def test_summarise_and_targets_on_the_seed_mean():
     assert dense["worst_forget_per_seed"] == pytest.approx([0.0, 0.01, 0.0]) and dense["seeds_meeting"] == 2
     worse = R.per_digit_targets(chains + [chain(3, forget3=0.02)])
     assert not worse["dense"]["met_on_mean"], "mean 0.75 % > 0.5 %"
+
+
+def test_the_chain_command_refuses_negative_seeds(capsys):
+    with pytest.raises(SystemExit):
+        R.main(["1", "-2"])
+    assert "seeds [-2] are negative" in capsys.readouterr().err
+
+
+def test_the_build_precomputes_exactly_chapter_8s_default_chains():
+    root = Path(__file__).resolve().parent.parent
+    source = (root / "notebooks" / "08_replication.py").read_text()
+    n = int(re.search(r"^N_SEEDS = (\d+)", source, re.M).group(1))
+    first = int(re.search(r"^FIRST_SEED = (\d+)", source, re.M).group(1))
+    seeds = re.search(r"^CHAIN_SEEDS := (.*)$", (root / "Makefile").read_text(), re.M).group(1).split()
+    assert [int(s) for s in seeds] == list(range(first + 1, first + n)), "seed FIRST_SEED is chapters 2-6's own chain"
