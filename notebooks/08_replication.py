@@ -118,6 +118,8 @@ for claim, verdict in verdicts.items():
 # Wall time of each chain's measurement run, by stage. A stage includes the training of every network of the stage
 # that was not yet in the artifact cache; the seed-0 chain finds chapters 2–6's networks there, so its row is the
 # cost of the measurements alone, and a chain whose networks were all trained here is the cost of a fresh chain.
+# (When the book is built, the chains of seeds 1–4 are run before this chapter, beside chapters 1–7 and with one
+# torch thread, by `python -m symbiote_lite.replication 1 2 3 4`; their times below are from that run.)
 
 # %%
 timing = pd.DataFrame([{"seed": c["seed"], **c["stage_seconds"], "total": c["seconds"]} for c in chains])

@@ -155,6 +155,8 @@ plt.show()
 # **Figure.** Correlation of each unit with its match in the other primary, sorted from the best-matched unit to the
 # worst, one line per pair of primaries (blue); the same for B's images shuffled (grey) and for a trained primary
 # matched to an untrained one (orange). Left to right: conv1's 8 channels, conv2's 32 channels, fc1's 64 units.
+# The cliff in fc1 is made of dead units: on average {glue:text}`uni_dead_fc1:.1f` of a primary's 64 fc1 units never
+# activate on these images, and a unit that never varies correlates with nothing (0 by convention).
 #
 # The matched units of two trained primaries correlate at {glue:text}`uni_corr_conv1_mean:.2f` (conv1),
 # {glue:text}`uni_corr_conv2_mean:.2f` (conv2) and {glue:text}`uni_corr_fc1_mean:.2f` (fc1) on average, against
@@ -167,8 +169,9 @@ plt.show()
 gap = {layer: stats[f"corr/{layer}"]["low"] - max(stats[f"corr_shuffled/{layer}"]["high"],
                                                      stats[f"corr_random/{layer}"]["high"]) for layer in LAYERS}
 clear = [layer for layer in LAYERS if gap[layer] > 0]
+glue("uni_dead_fc1", float(np.mean([sum(c == 0 for c in r["fc1"]) for r in result["random"].values()])))
 glue("uni_units_sentence",
-     f"In {', '.join(clear)} the interval of the trained pairs lies above both nulls: "
+     f"In {' and '.join(clear)} the interval of the trained pairs lies above both nulls: "
      "those units are partly universal." if clear else
      "In no layer does the interval of the trained pairs clear both nulls.")
 
@@ -197,27 +200,15 @@ with pd.option_context("display.width", 200):
     print(maps_df.to_string())
 
 # %%
-pairs = list(result["pairs"].values())
-digit_mean = lambda values: float(np.mean(values))
-panels, intervals = {}, {}
-for layer in ("conv2", "fc1"):
-    title = f"{layer}: ρ of matched edit maps"
-    panels[title] = {}
-    intervals[title] = {}
-    for method in METHODS:
-        name = f"{method}/{layer}"
-        panels[title][method] = [digit_mean(p["rho"][name]) for p in pairs]
-        intervals[title][method] = (stats[f"rho/{name}"]["low"], stats[f"rho/{name}"]["high"])
-        panels[title][f"{method}, other digits"] = [digit_mean(p["rho_other"][name]) for p in pairs]
-    panels[title]["random matching (97.5 %)"] = [p["rho_null"][f"symbiote/{layer}"]["q975"] for p in pairs]
-PR.seed_spread(panels, intervals, {title: [(0.0, "0")] for title in panels})
+PU.edit_map_agreement(list(result["pairs"].values()), stats,
+                      {"symbiote": "symbiote", "direct": "direct\noptimisation", "ablation": "ablation\nimportance"})
 plt.show()
 
 # %% [markdown]
-# **Figure.** Agreement of per-unit maps across primaries, one dot per pair (colour = pair), the black bar at the
-# mean and, to its right, the {glue:text}`uni_level` % interval over pairs. For each method: ρ on matched units for
-# the same digit, then ρ with the other digits' maps; last, the 97.5 % quantile of the symbiote's ρ under random
-# matchings (the other methods' nulls are alike).
+# **Figure.** Agreement of per-unit maps across primaries, conv2 (left) and fc1 (right): for each method, the
+# digit-mean Spearman ρ of every pair of primaries on matched units for the same digit (filled dots) and with the
+# other digits' maps (open dots), their means (black bars) and the {glue:text}`uni_level` % interval of the
+# same-digit mean (vertical line); the dashed line is the mean 97.5 % quantile of ρ under random matchings.
 #
 # Through the matching, the symbiotes' edit maps correlate at ρ = {glue:text}`uni_rho_symbiote_conv2_mean:.2f`
 # [{glue:text}`uni_rho_symbiote_conv2_low:.2f`, {glue:text}`uni_rho_symbiote_conv2_high:.2f`] in conv2 and
@@ -232,9 +223,19 @@ plt.show()
 # {glue:text}`uni_rho_ablation_fc1_mean:.2f` (fc1), digit-specifically by
 # {glue:text}`uni_rho_specific_ablation_conv2_mean:+.3f` and {glue:text}`uni_rho_specific_ablation_fc1_mean:+.3f`;
 # the direct-optimisation diffs at {glue:text}`uni_rho_direct_conv2_mean:.2f` and
-# {glue:text}`uni_rho_direct_fc1_mean:.2f`. {glue:text}`uni_compare_sentence`
+# {glue:text}`uni_rho_direct_fc1_mean:.2f`. {glue:text}`uni_symbiote_sentence` {glue:text}`uni_compare_sentence`
 
 # %%
+def side(key: str) -> str:
+    s = stats[key]
+    return "above" if s["low"] > 0 else "below" if s["high"] < 0 else "not distinguishable from"
+
+
+sides = {layer: side(f"rho_above_null/symbiote/{layer}") for layer in ("conv2", "fc1")}
+glue("uni_symbiote_sentence",
+     f"So the symbiotes' matched maps are {sides['conv2']} the random-matching level in conv2 and {sides['fc1']} it "
+     "in fc1, while the primaries' ablation maps are "
+     f"{side('rho_above_null/ablation/conv2')} it in conv2 and {side('rho_above_null/ablation/fc1')} it in fc1.")
 sym_spec = {layer: stats[f"rho_specific/symbiote/{layer}"]["mean"] for layer in ("conv2", "fc1")}
 abl_spec = {layer: stats[f"rho_specific/ablation/{layer}"]["mean"] for layer in ("conv2", "fc1")}
 more = [layer for layer in sym_spec if sym_spec[layer] > abl_spec[layer]]
@@ -267,9 +268,10 @@ own = {k.split("-")[1]: v["own"] for k, v in result["transfer"].items() if k.spl
 mean_pct = lambda values: 100 * float(np.mean(values))
 panels = {"forget (%)": {}, "retain drop (points)": {}}
 for metric, title in (("forget", "forget (%)"), ("drop", "retain drop (points)")):
-    panels[title]["own"] = [mean_pct(own[k.split("-")[1]][metric]) for k in crossed]
+    panels[title]["own symbiote"] = [mean_pct(own[k.split("-")[1]][metric]) for k in crossed]
     for v in ("as_is", "outputs", "full"):
-        panels[title][v.replace("_", " ")] = [mean_pct(crossed[k][v][metric]) for k in crossed]
+        panels[title][VARIANTS[v].replace("A's symbiote, ", "").replace("A's, ", "")] = [
+            mean_pct(crossed[k][v][metric]) for k in crossed]
 PR.seed_spread(panels)
 plt.show()
 
@@ -280,8 +282,8 @@ plt.show()
 #
 # Applied as is, A's edits leave B recognising {glue:text}`uni_transfer_as_is_forget_mean:.1f` % of the inhibited
 # digit (B's own symbiote: {glue:text}`uni_transfer_own_forget_mean:.2f` %) at a retain drop of
-# {glue:text}`uni_transfer_as_is_drop_mean:.1f` points; with outputs matched {glue:text}`uni_transfer_outputs_forget_mean:.1f`
-# % and {glue:text}`uni_transfer_outputs_drop_mean:.1f` points; fully matched
+# {glue:text}`uni_transfer_as_is_drop_mean:.1f` points; with outputs matched
+# {glue:text}`uni_transfer_outputs_forget_mean:.1f` % and {glue:text}`uni_transfer_outputs_drop_mean:.1f` points; fully matched
 # {glue:text}`uni_transfer_full_forget_mean:.1f` % [{glue:text}`uni_transfer_full_forget_low:.1f`,
 # {glue:text}`uni_transfer_full_forget_high:.1f`] and {glue:text}`uni_transfer_full_drop_mean:.1f` points
 # [{glue:text}`uni_transfer_full_drop_low:.1f`, {glue:text}`uni_transfer_full_drop_high:.1f`].
