@@ -1,4 +1,6 @@
 import itertools
+import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -218,3 +220,15 @@ def test_summarise_reads_a_result_and_takes_intervals_over_pairs():
     assert stats["rho_specific/symbiote/fc1"]["mean"] == pytest.approx(0.3)
     assert stats["transfer/own/drop"]["mean"] == pytest.approx(0.1)
     assert stats["transfer/full/forget"]["n"] == 3
+
+
+def test_chapter_9_compares_exactly_chapter_8s_default_chains():
+    root = Path(__file__).resolve().parent.parent
+
+    def defaults(name):
+        source = (root / "notebooks" / name).read_text()
+        return [int(re.search(rf"^{key} = (\d+)", source, re.M).group(1)) for key in ("N_SEEDS", "FIRST_SEED")]
+
+    assert defaults("09_universality.py") == defaults("08_replication.py"), "chapter 9 would train chains twice"
+    n, first = defaults("09_universality.py")
+    assert U.UniversalityConfig().seeds == tuple(range(first, first + n))
