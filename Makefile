@@ -25,11 +25,11 @@ $(STAMP): requirements-lock.txt pyproject.toml
 	$(PY) -m pip install -q --no-deps -e .
 	touch $@
 
-# Execute every notebook into _build/executed (never in place), in two lanes of one torch thread each (on 2 cores,
-# two one-thread jobs do ~1.8x the work of one two-thread job): the chapters that feed each other their networks
-# (02 -> 03 -> 04 -> 05 -> 06 -> 08, 09) in one lane; chapters 01 and 07, which need nothing, and chapter 8's
-# independent chains of seeds $(CHAIN_SEEDS) (python -m symbiote_lite.replication) in the other. Chapters 8 and 9
-# start once those chains are cached. Each job's wall time goes to a table the reproducibility page includes.
+# Execute every notebook into _build/executed (never in place), in two lanes of one torch thread each (two
+# one-thread jobs on 2 cores get through more than one two-thread job). Lane A: 01, then the chapters that hand each
+# other their networks, 02 -> 03 -> 04 -> 05 -> 06, then 07 and 08. Lane B: chapter 8's independent chains of seeds
+# $(CHAIN_SEEDS) (python -m symbiote_lite.replication), then 09 (it needs the chains and chapter 6). Each job's wall
+# time goes to a table the reproducibility page includes.
 CHAIN_SEEDS := 1 2 3 4
 EXECUTED_NBS := $(patsubst notebooks/%,$(EXECUTED)/%,$(NOTEBOOKS))
 CHAINS := $(EXECUTED)/.chains
@@ -52,14 +52,14 @@ $(CHAINS):
 	@$(call TIMED,chains of seeds $(CHAIN_SEEDS) for 08_replication,$(LANE) $(PY) -m symbiote_lite.replication $(CHAIN_SEEDS),08-chains)
 	touch $@
 
+$(EXECUTED)/02_primary_cnn.ipynb: $(EXECUTED)/01_superposition.ipynb
 $(EXECUTED)/03_bimt_pruning.ipynb: $(EXECUTED)/02_primary_cnn.ipynb
 $(EXECUTED)/04_symbiote.ipynb: $(EXECUTED)/03_bimt_pruning.ipynb
 $(EXECUTED)/05_results.ipynb: $(EXECUTED)/04_symbiote.ipynb
 $(EXECUTED)/06_circuits.ipynb: $(EXECUTED)/05_results.ipynb
-$(EXECUTED)/07_published_code.ipynb: $(EXECUTED)/01_superposition.ipynb
-$(EXECUTED)/08_replication.ipynb: $(EXECUTED)/06_circuits.ipynb $(CHAINS)
+$(EXECUTED)/07_published_code.ipynb: $(EXECUTED)/06_circuits.ipynb
+$(EXECUTED)/08_replication.ipynb: $(EXECUTED)/07_published_code.ipynb $(CHAINS)
 $(EXECUTED)/09_universality.ipynb: $(EXECUTED)/06_circuits.ipynb $(CHAINS)
-$(CHAINS): $(EXECUTED)/07_published_code.ipynb
 
 # Benchmarks print markdown tables; the reproducibility page includes them.
 bench: $(STAMP)

@@ -279,7 +279,7 @@ def transfer_scores(model_b, diffs: dict, x, y) -> dict[str, list]:
 
 def run_universality(config: UniversalityConfig, device, progress: bool = False) -> dict:
     """Every measurement of chapter 9 as plain numbers (see the chapter for what each one means)."""
-    if len(set(config.seeds)) < 3:
+    if len(set(config.seeds)) != len(config.seeds) or len(config.seeds) < 3:
         raise ValueError(f"seeds={config.seeds}: universality needs at least 3 distinct seeds (pairs and intervals)")
     x, y = load_mnist("test", device)
     if not 0 < config.n_match < len(y):

@@ -232,3 +232,9 @@ def test_chapter_9_compares_exactly_chapter_8s_default_chains():
     assert defaults("09_universality.py") == defaults("08_replication.py"), "chapter 9 would train chains twice"
     n, first = defaults("09_universality.py")
     assert U.UniversalityConfig().seeds == tuple(range(first, first + n))
+
+
+@pytest.mark.parametrize("seeds", [(0, 1), (0, 1, 1)])
+def test_run_universality_refuses_too_few_or_repeated_seeds(seeds):
+    with pytest.raises(ValueError, match="at least 3 distinct seeds"):
+        U.run_universality(U.UniversalityConfig(seeds=seeds), torch.device("cpu"))
