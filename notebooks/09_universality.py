@@ -57,7 +57,7 @@ if "google.colab" in sys.modules:
 #
 # **Transfer.** A's symbiote's ten single-digit edits applied to B, on test images the matching never saw: (a) *as
 # is*, unit i of A's edit on unit i of B; (b) *outputs matched*: each edited unit moved to its match in B, its
-# incoming weights left in A's order (the issue of only permuting the output factors); (c) *fully matched*: inputs
+# incoming weights left in A's order (only the symbiote's output factors permuted); (c) *fully matched*: inputs
 # renumbered too, by the previous layer's matching. B's own symbiote is the reference.
 #
 # **Intervals over pairs.** With N seeds there are N(N − 1)/2 pairs, and they share networks, so they are not
