@@ -277,19 +277,21 @@ def transfer_scores(model_b, diffs: dict, x, y) -> dict[str, list]:
     return {"forget": s["forget"].tolist(), "drop": s["drop"].tolist()}
 
 
-def run_universality(config: UniversalityConfig, device, progress: bool = False) -> dict:
-    """Every measurement of chapter 9 as plain numbers (see the chapter for what each one means)."""
+def run_universality(config: UniversalityConfig, device, progress: bool = False, nets: dict | None = None) -> dict:
+    """Every measurement of chapter 9 as plain numbers (see the chapter for what each one means). ``nets``
+    {seed: ``chain_networks(seed)``} when the caller has already loaded them."""
     if len(set(config.seeds)) != len(config.seeds) or len(config.seeds) < 3:
         raise ValueError(f"seeds={config.seeds}: universality needs at least 3 distinct seeds (pairs and intervals)")
     x, y = load_mnist("test", device)
     if not 0 < config.n_match < len(y):
         raise ValueError(f"n_match={config.n_match} must leave test images on both sides (1..{len(y) - 1})")
     xm, ym, xe, ye = x[: config.n_match], y[: config.n_match], x[config.n_match :], y[config.n_match :]
-    nets = {s: chain_networks(s, device, progress) for s in config.seeds}
+    nets = nets or {s: chain_networks(s, device, progress) for s in config.seeds}
     acts = {s: unit_activations(n["model"], xm) for s, n in nets.items()}
     maps = {s: edit_maps(n, xm, ym) for s, n in nets.items()}
     gen = torch.Generator().manual_seed(config.null_seed)
     out = {"seeds": list(config.seeds), "pairs": {}, "random": {}, "transfer": {}}
+    perms = {}  # (a, b) -> {layer: A unit i -> B unit perm[i]}, both orders
 
     for s, net in nets.items():  # null 1: a trained network against an untrained one
         rand = unit_activations(random_primary(s, net["model"]), xm)
@@ -297,6 +299,8 @@ def run_universality(config: UniversalityConfig, device, progress: bool = False)
 
     for a, b in itertools.combinations(config.seeds, 2):
         matched = match_activations(acts[a], acts[b])
+        perms[(a, b)] = {layer: m["perm"] for layer, m in matched.items()}
+        perms[(b, a)] = {layer: inverse(m["perm"]) for layer, m in matched.items()}
         shuffle = torch.randperm(config.n_match, generator=gen).to(device)  # null 2: the same images, shuffled
         shuffled = match_activations(acts[a], unit_activations(nets[b]["model"], xm[shuffle]))
         pair = {"perm": {layer: m["perm"].tolist() for layer, m in matched.items()},
@@ -316,14 +320,11 @@ def run_universality(config: UniversalityConfig, device, progress: bool = False)
     for s in config.seeds:  # each primary with its own symbiote, on the same evaluation images
         out["transfer"][(s, s)] = {"own": transfer_scores(nets[s]["model"], nets[s]["symbiote"], xe, ye)}
     for a, b in itertools.permutations(config.seeds, 2):
-        pair = out["pairs"][(a, b)] if (a, b) in out["pairs"] else None
-        perms = ({layer: torch.tensor(p) for layer, p in pair["perm"].items()} if pair is not None else
-                 {layer: inverse(torch.tensor(p)) for layer, p in out["pairs"][(b, a)]["perm"].items()})
         edit, model_b = nets[a]["symbiote"], nets[b]["model"]
         out["transfer"][(a, b)] = {
             "as_is": transfer_scores(model_b, edit, xe, ye),
-            "outputs": transfer_scores(model_b, carry(edit, perms, inputs=False), xe, ye),
-            "full": transfer_scores(model_b, carry(edit, perms, inputs=True), xe, ye),
+            "outputs": transfer_scores(model_b, carry(edit, perms[(a, b)], inputs=False), xe, ye),
+            "full": transfer_scores(model_b, carry(edit, perms[(a, b)], inputs=True), xe, ye),
         }
     out["pairs"] = {f"{a}-{b}": v for (a, b), v in out["pairs"].items()}  # plain keys for the artifact
     out["transfer"] = {f"{a}-{b}": v for (a, b), v in out["transfer"].items()}
@@ -333,9 +334,10 @@ def run_universality(config: UniversalityConfig, device, progress: bool = False)
 
 def load_or_run_universality(config: UniversalityConfig, device, progress: bool = False) -> dict:
     """``run_universality`` from the artifact cache, keyed by the config and every symbiote it reads."""
-    keys = tuple(chain_networks(s, device, progress)["run_key"] for s in config.seeds)
+    nets = {s: chain_networks(s, device, progress) for s in config.seeds}
+    keys = tuple(net["run_key"] for net in nets.values())
     return load_or_build("universality", UniversalityRun(config, keys),
-                         lambda: run_universality(config, device, progress))
+                         lambda: run_universality(config, device, progress, nets))
 
 
 # --- summaries and the verdict -------------------------------------------------------------------------------------
