@@ -32,6 +32,13 @@ class PrimaryConfig:
     seed: int = 0
 
 
+def channels_last(a: torch.Tensor) -> torch.Tensor:
+    """``a`` in channels_last memory order (a no-op when it already is). On CPU, pooling is ~9x and the next
+    convolution ~1.6x faster in this order; a conv on a one-channel input (conv1 on pixels) returns the default
+    order unless its weight is channels_last, hence the explicit conversion."""
+    return a.contiguous(memory_format=torch.channels_last)
+
+
 class PrimaryCNN(nn.Module):
     """conv1 -> conv2 -> fc1 -> fc2, 2x2 max-pooling and ReLU after each conv.
 
@@ -47,13 +54,65 @@ class PrimaryCNN(nn.Module):
         self.fc2 = nn.Linear(hidden, 10)
 
     def forward(self, x, return_hidden: bool = False):
-        a1 = F.relu(F.max_pool2d(self.conv1(x), 2))
-        a2 = F.relu(F.max_pool2d(self.conv2(a1), 2))
+        a1 = F.relu(F.max_pool2d(channels_last(self.conv1(x)), 2))
+        a2 = F.relu(F.max_pool2d(channels_last(self.conv2(a1)), 2))
         a3 = F.relu(self.fc1(a2.flatten(1)))
         logits = self.fc2(a3)
         if return_hidden:
             return logits, {"conv1": a1, "conv2": a2, "fc1": a3}
         return logits
+
+    def forward_many(self, params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        """``forward`` under B parameter sets at once: x (N, 1, 28, 28) -> logits (B, N, 10).
+
+        ``params`` maps every parameter name to its value, either one tensor shared by all B sets (the parameter's
+        own shape) or a batch of B (a leading axis). Layers before the first batched parameter run once; a conv
+        with a batched weight on a shared input is one convolution with B·out filters, and after that each set's
+        channels stay side by side (N, B·C, H, W), so later convs are grouped convolutions and fc1 is one batched
+        matrix product. Same result as looping ``forward`` over the B sets, several times faster on CPU.
+        """
+        names = [name for name, _ in self.named_parameters()]
+        if set(params) != set(names):
+            raise ValueError(f"params must name exactly {names}; missing {sorted(set(names) - set(params))}, "
+                             f"unknown {sorted(set(params) - set(names))}")
+        own = dict(self.named_parameters())
+        batched = {k: v.dim() == own[k].dim() + 1 for k, v in params.items()}
+        sizes = {v.shape[0] for k, v in params.items() if batched[k]}
+        if len(sizes) > 1:
+            raise ValueError(f"batched parameters disagree on the batch size: {sorted(sizes)}")
+        b = sizes.pop() if sizes else 1
+
+        def weight_bias(layer):  # both batched, (B, out, ...) and (B, out), or both shared
+            w, bias = params[f"{layer}.weight"], params[f"{layer}.bias"]
+            if batched[f"{layer}.weight"] or batched[f"{layer}.bias"]:
+                w = w if batched[f"{layer}.weight"] else w.expand(b, *w.shape)
+                bias = bias if batched[f"{layer}.bias"] else bias.expand(b, *bias.shape)
+                return w, bias, True
+            return w, bias, False
+
+        a, many = x, False
+        for layer in ("conv1", "conv2"):
+            w, bias, edited = weight_bias(layer)
+            if many:  # (N, B·C, H, W): one group per parameter set
+                w, bias = (w, bias) if edited else (w.expand(b, *w.shape), bias.expand(b, *bias.shape))
+                a = F.conv2d(a, w.flatten(0, 1), bias.flatten(), groups=b)
+            elif edited:  # shared input, B·out filters
+                a, many = F.conv2d(a, w.flatten(0, 1), bias.flatten()), True
+            else:
+                a = F.conv2d(a, w, bias)
+            a = F.relu(F.max_pool2d(channels_last(a), 2))
+        n = len(x)
+        a = a.reshape(n, b, -1).transpose(0, 1) if many else a.flatten(1)  # (B, N, C·H·W) or (N, C·H·W)
+        for layer in ("fc1", "fc2"):
+            w, bias, edited = weight_bias(layer)
+            if edited:
+                a = a if many else a.expand(b, *a.shape)
+                a, many = torch.baddbmm(bias[:, None, :], a, w.transpose(1, 2)), True
+            else:
+                a = F.linear(a, w, bias)
+            if layer == "fc1":
+                a = F.relu(a)
+        return a if many else a.expand(b, *a.shape)
 
 
 def build_model(config: PrimaryConfig) -> PrimaryCNN:

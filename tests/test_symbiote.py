@@ -1,4 +1,4 @@
-"""SymbioteNet: which weights a diff may touch, the parameter budget, vmap == loop, and that training inhibits."""
+"""SymbioteNet: which weights a diff may touch, the parameter budget, batched == loop, and that training inhibits."""
 
 import pytest
 import torch
@@ -111,7 +111,7 @@ def test_empty_intervention_is_no_edit(tiny_primary):
         assert (d == 0).all()
 
 
-def test_vmap_equals_loop(tiny_primary):
+def test_batched_equals_loop(tiny_primary):
     sym = randomise_heads(Symbiote(tiny_primary, None, TINY_SYM))
     z = torch.stack([multi_hot([3]), multi_hot([1, 7]), multi_hot([])])
     x, _ = synthetic_digits(20)
@@ -122,6 +122,44 @@ def test_vmap_equals_loop(tiny_primary):
     torch.testing.assert_close(batched, looped, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(batched[2], tiny_primary(x), rtol=1e-5, atol=1e-5)  # empty intervention
     assert not torch.allclose(batched[0], batched[2])
+
+
+@pytest.mark.parametrize("keys", [["fc1.bias"], ["conv2.bias"], ["fc1.weight", "fc2.bias"], ["conv1.weight", "fc1.weight"],
+                                  ["conv1.bias", "conv2.weight", "conv2.bias", "fc1.weight", "fc1.bias"]])
+def test_any_batched_subset_equals_loop(tiny_primary, keys):
+    """Every path of ``forward_many``: shared layers, one conv with B·out filters, grouped convs after a batched
+    conv1, batched matrix products, and a batched parameter after shared ones."""
+    gen = torch.Generator().manual_seed(1)
+    params = dict(tiny_primary.named_parameters())
+    diffs = {k: 0.2 * torch.randn(3, *params[k].shape, generator=gen) for k in keys}
+    x, _ = synthetic_digits(12)
+    with torch.no_grad():
+        torch.testing.assert_close(edited_logits(tiny_primary, diffs, x), edited_logits_loop(tiny_primary, diffs, x),
+                                   rtol=1e-5, atol=1e-5)
+
+
+def test_batched_gradients_equal_loop(tiny_primary):
+    sym = randomise_heads(Symbiote(tiny_primary, None, TINY_SYM))
+    z = torch.stack([multi_hot([3]), multi_hot([1, 7])])
+    x, _ = synthetic_digits(16)
+    grads = []
+    for fn in (edited_logits, edited_logits_loop):
+        sym.zero_grad()
+        fn(tiny_primary, {k: 0.05 * v for k, v in sym(z).items()}, x).logsumexp(-1).sum().backward()
+        grads.append({k: p.grad.clone() for k, p in sym.named_parameters()})
+    for k in grads[0]:
+        torch.testing.assert_close(grads[0][k], grads[1][k], rtol=1e-4, atol=1e-5)
+
+
+def test_batched_forward_rejects_bad_parameters(tiny_primary):
+    params = dict(tiny_primary.named_parameters())
+    x, _ = synthetic_digits(4)
+    with pytest.raises(ValueError, match="not parameters of the primary"):
+        edited_logits(tiny_primary, {"conv3.weight": torch.zeros(2, 3)}, x)
+    with pytest.raises(ValueError, match="disagree on the batch size"):
+        edited_logits(tiny_primary, {"fc1.bias": torch.zeros(2, 16), "conv2.bias": torch.zeros(3, 8)}, x)
+    with pytest.raises(ValueError, match="missing"):
+        tiny_primary.forward_many({k: v for k, v in params.items() if k != "fc2.bias"}, x)
 
 
 def test_multi_hot():
