@@ -4,7 +4,7 @@ Measured in one run on one primary (default: the dense one; ``--primary pruned``
 
 * the symbiote's one-off training (default ``SymbioteConfig``, timed here, not read from the cache);
 * edit latency = time to produce the edit for "forget digit 3" + time to classify the 10 000 test images with
-  the edited primary, for the symbiote (one forward pass -> diffs -> vmap-ed functional_call), baseline 1 (direct
+  the edited primary, for the symbiote (one forward pass -> diffs -> one batched forward pass of the edited primary), baseline 1 (direct
   optimisation of one diff), baseline 2 (fine-tuning unlearning) and baseline 3 (retraining without the digit);
 * every time as a ratio to the symbiote's edit latency.
 

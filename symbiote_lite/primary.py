@@ -77,6 +77,10 @@ class PrimaryCNN(nn.Module):
                              f"unknown {sorted(set(params) - set(names))}")
         own = dict(self.named_parameters())
         batched = {k: v.dim() == own[k].dim() + 1 for k, v in params.items()}
+        bad = [f"{k} {tuple(v.shape)}" for k, v in params.items() if tuple(v.shape[batched[k]:]) != own[k].shape]
+        if bad:
+            raise ValueError(f"parameters of the wrong shape: {', '.join(bad)}; give the parameter's own shape "
+                             "(shared) or a batch of them (B, *shape)")
         sizes = {v.shape[0] for k, v in params.items() if batched[k]}
         if len(sizes) > 1:
             raise ValueError(f"batched parameters disagree on the batch size: {sorted(sizes)}")

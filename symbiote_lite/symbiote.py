@@ -177,6 +177,10 @@ def edited_logits(primary: PrimaryCNN, diffs: dict[str, torch.Tensor], x: torch.
     unknown = sorted(set(diffs) - set(base))
     if unknown:
         raise ValueError(f"diffs name {unknown}, which are not parameters of the primary ({sorted(base)})")
+    bad = [f"{k} {tuple(d.shape)}" for k, d in diffs.items()
+           if d.dim() != base[k].dim() + 1 or d.shape[1:] != base[k].shape]
+    if bad:
+        raise ValueError(f"diffs of the wrong shape: {', '.join(bad)}; each diff is a batch (B, *parameter shape)")
     return primary.forward_many({k: base[k] + diffs[k] if k in diffs else base[k] for k in base}, x)
 
 

@@ -124,7 +124,8 @@ def test_batched_equals_loop(tiny_primary):
     assert not torch.allclose(batched[0], batched[2])
 
 
-@pytest.mark.parametrize("keys", [["fc1.bias"], ["conv2.bias"], ["fc1.weight", "fc2.bias"], ["conv1.weight", "fc1.weight"],
+@pytest.mark.parametrize("keys", [["fc1.bias"], ["conv2.bias"], ["fc1.weight", "fc2.bias"],
+                                  ["conv1.weight", "fc1.weight"],
                                   ["conv1.bias", "conv2.weight", "conv2.bias", "fc1.weight", "fc1.bias"]])
 def test_any_batched_subset_equals_loop(tiny_primary, keys):
     """Every path of ``forward_many``: shared layers, one conv with B·out filters, grouped convs after a batched
@@ -158,6 +159,10 @@ def test_batched_forward_rejects_bad_parameters(tiny_primary):
         edited_logits(tiny_primary, {"conv3.weight": torch.zeros(2, 3)}, x)
     with pytest.raises(ValueError, match="disagree on the batch size"):
         edited_logits(tiny_primary, {"fc1.bias": torch.zeros(2, 16), "conv2.bias": torch.zeros(3, 8)}, x)
+    with pytest.raises(ValueError, match="wrong shape: fc1.bias"):
+        edited_logits(tiny_primary, {"fc1.bias": torch.zeros(2, 17)}, x)
+    with pytest.raises(ValueError, match="wrong shape: fc1.bias"):
+        tiny_primary.forward_many({**params, "fc1.bias": torch.zeros(2, 17)}, x)
     with pytest.raises(ValueError, match="missing"):
         tiny_primary.forward_many({k: v for k, v in params.items() if k != "fc2.bias"}, x)
 
