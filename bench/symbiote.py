@@ -4,8 +4,8 @@ Measured in one run on one primary (default: the dense one; ``--primary pruned``
 
 * the symbiote's one-off training (default ``SymbioteConfig``, timed here, not read from the cache);
 * edit latency = time to produce the edit for "forget digit 3" + time to classify the 10 000 test images with
-  the edited primary, for the symbiote (one forward pass -> diffs -> one batched forward pass of the edited primary), baseline 1 (direct
-  optimisation of one diff), baseline 2 (fine-tuning unlearning) and baseline 3 (retraining without the digit);
+  the edited primary, for the symbiote (one forward pass -> diffs -> the edited primary's forward pass), baseline 1
+  (direct optimisation of one diff), baseline 2 (fine-tuning unlearning) and baseline 3 (retraining without the digit);
 * every time as a ratio to the symbiote's edit latency.
 
 Prints a markdown table. The CPU of the machine that wrote the book may be shared, so absolute times are noisy; the
