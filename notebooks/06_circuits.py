@@ -579,8 +579,8 @@ plt.show()
 #    is ≤ 0.5 % and the retain drop ≤ 0.3 points (chapter 5's targets); *partly* if the forget target holds on both
 #    but the retain target does not; otherwise *not supported*.
 # 2. **It takes significantly longer to learn than the CNN.** Ratio of the symbiote's training time (chapter 4) to
-#    the primary's (chapter 2), both wall time on the machine that built them. *Supported* if ≥ 2, *partly* if
-#    between 1 and 2, *not supported* if < 1.
+#    the primary's (chapter 2), both wall time on the machine that built them, so it measures the code as well as
+#    the method. *Supported* if ≥ 2, *partly* if between 1 and 2, *not supported* if < 1.
 # 3. **Pruning induces polysemanticity.** Chapter 3's test on all hidden neurons (classes responded to and class
 #    selectivity, dense vs pruned, permutation tests at 5 %): *supported* if "more polysemantic", *partly* if
 #    "mixed", otherwise *not supported*.
