@@ -35,8 +35,12 @@ class PrimaryConfig:
 def channels_last(a: torch.Tensor) -> torch.Tensor:
     """``a`` in channels_last memory order (a no-op when it already is). On CPU, pooling is ~9x and the next
     convolution ~1.6x faster in this order; a conv on a one-channel input (conv1 on pixels) returns the default
-    order unless its weight is channels_last, hence the explicit conversion."""
-    return a.contiguous(memory_format=torch.channels_last)
+    order unless its weight is channels_last, hence the explicit conversion. Inside ``torch.func.vmap``, which cannot
+    query memory formats, ``a`` is returned as it is (same values, default order)."""
+    try:
+        return a.contiguous(memory_format=torch.channels_last)
+    except RuntimeError:  # "NYI: querying is_contiguous inside of vmap ..."
+        return a
 
 
 class PrimaryCNN(nn.Module):

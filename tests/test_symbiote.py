@@ -139,6 +139,18 @@ def test_any_batched_subset_equals_loop(tiny_primary, keys):
                                    rtol=1e-5, atol=1e-5)
 
 
+def test_forward_works_under_vmap(tiny_primary):
+    """The primary stays usable with torch.func transforms (e.g. vmap over parameter sets, per-sample gradients)."""
+    from torch.func import functional_call, vmap
+
+    params = {k: v.detach() for k, v in tiny_primary.named_parameters()}
+    diffs = {"fc1.bias": 0.3 * torch.randn(2, 16)}
+    x, _ = synthetic_digits(6)
+    out = vmap(lambda d: functional_call(tiny_primary, {**params, "fc1.bias": params["fc1.bias"] + d}, (x,)))(
+        diffs["fc1.bias"])
+    torch.testing.assert_close(out, edited_logits(tiny_primary, diffs, x), rtol=1e-5, atol=1e-5)
+
+
 def test_batched_gradients_equal_loop(tiny_primary):
     sym = randomise_heads(Symbiote(tiny_primary, None, TINY_SYM))
     z = torch.stack([multi_hot([3]), multi_hot([1, 7])])
