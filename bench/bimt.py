@@ -6,25 +6,12 @@ update, and the projected training time of the default pruned primary (steps x t
 same for the BIMT MLP of chapter 3 (one training step with the connection cost, one swap round, projected run).
 """
 
-import statistics
-import time
-
 import torch
 import torch.nn.functional as F
 
 from symbiote_lite import bimt, bimt_mlp, default_device
 from symbiote_lite.primary import build_model
-
-
-def median_seconds(fn, repeats: int, warmup: int = 3) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+from symbiote_lite.runtime import median_seconds
 
 
 def main():

@@ -12,26 +12,13 @@ Prints a markdown table of median wall times with one torch thread (as each job 
 largest logit difference from the reference. The weights are random: the cost does not depend on their values.
 """
 
-import statistics
-import time
-
 import torch
 from torch.func import functional_call, vmap
 
 from symbiote_lite import default_device
 from symbiote_lite.primary import PrimaryCNN
+from symbiote_lite.runtime import median_seconds
 from symbiote_lite.symbiote import Symbiote, SymbioteConfig, edited_logits, edited_logits_loop, frozen_params
-
-
-def median_seconds(fn, repeats: int, warmup: int = 1) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def vmapped_logits(primary, diffs, x):
@@ -74,7 +61,8 @@ def main():
         error = {name: (fn(primary, diffs, x_step) - reference).abs().max().item() for name, fn in METHODS.items()}
     default_threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as each job of the book's build runs
-    times = {name: (median_seconds(step(fn), 5), median_seconds(evaluate(fn), 2)) for name, fn in METHODS.items()}
+    times = {name: (median_seconds(step(fn), 5, warmup=1), median_seconds(evaluate(fn), 2, warmup=1))
+             for name, fn in METHODS.items()}
     torch.set_num_threads(default_threads)
     ref_step, ref_eval = times["loop of functional_call (reference)"]
     print(f"| {device.type}, one torch thread: primary under B diffs | training step, B = 12 × 128 images (ms) "

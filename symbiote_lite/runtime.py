@@ -1,7 +1,9 @@
-"""Where tensors live, how randomness is pinned, and when progress bars show."""
+"""Where tensors live, how randomness is pinned, when progress bars show, and how the benchmarks time a call."""
 
 import os
 import random
+import statistics
+import time
 
 import torch
 from tqdm.auto import tqdm
@@ -28,3 +30,15 @@ def progress_bars_off() -> bool:
 def progress_bar(iterable=None, *, enabled: bool = True, **kwargs):
     """A ``tqdm.auto`` bar, shown only when ``enabled`` and not switched off by ``TQDM_DISABLE``."""
     return tqdm(iterable, disable=not enabled or progress_bars_off(), **kwargs)
+
+
+def median_seconds(fn, repeats: int, warmup: int = 3) -> float:
+    """Median wall time of ``repeats`` calls of ``fn()``, after ``warmup`` untimed calls (the benchmarks' timer)."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
