@@ -65,7 +65,7 @@ def column_share(dW: torch.Tensor, i: int, eps: float = 1e-12) -> torch.Tensor:
 
 def reference_cosine(dW: torch.Tensor, W: torch.Tensor, i: int, eps: float = 1e-12) -> torch.Tensor:
     """(...) cosine (Frobenius) between each diff of W and the reference ``−W_i e_iᵀ`` (0 for a zero diff)."""
-    ref = exact_reference(W, torch.zeros(W.shape[-1], dtype=W.dtype), i)[0]
+    ref = exact_reference(W, torch.zeros_like(W[0]), i)[0]
     dot = (dW * ref).sum((-2, -1))
     return dot / (dW.pow(2).sum((-2, -1)).sqrt() * ref.norm()).clamp(min=eps)
 
@@ -80,7 +80,7 @@ def switch_off_scores(W: torch.Tensor, b: torch.Tensor, x: torch.Tensor, i: int,
     """
     check_feature(W, i)
     before, after = edited_output(W, b, x), edited_output(W, b, x, dW, db)
-    others = torch.ones(W.shape[-1], dtype=torch.bool)
+    others = torch.ones(W.shape[-1], dtype=torch.bool, device=W.device)
     others[i] = False
     power = before[:, i].pow(2).mean()
     if power <= 0:
