@@ -275,6 +275,7 @@ mlp_inside = bimt.within_share(mlp_graph, res["communities"])
 print(f"share of the drawn |w| inside communities: {100 * mlp_inside:.0f} %")
 glue("mlp_modules", len(modules))
 glue("mlp_modules_with_digits", sum(d > 0 for d in digits_per_module))
+glue("mlp_modules_without_digits", sum(d == 0 for d in digits_per_module))
 glue("mlp_module_digits_max", max(digits_per_module))
 glue("mlp_inside", 100 * mlp_inside)
 
@@ -287,7 +288,7 @@ if is_default:
     assert mlp_acc >= 0.95, f"target: >= 95 % test accuracy for the BIMT MLP, got {100 * mlp_acc:.2f} %"
     assert mlp_modular, f"target: Q above the rewired null, margins {[r['margin'] for r in mlp_thresholds.values()]}"
     assert mlp_mod["shuffled"]["margin"] < 0, "the prose below says the shuffled null scores higher"
-    assert sum(d > 0 for d in digits_per_module) >= len(modules) - 1, "prose: all but one module compute a digit"
+    assert any(d > 0 for d in digits_per_module), "prose: the communities hold output digits"
 
 # %% [markdown]
 # **BIMT's modules do emerge in its own setting, and they are more than sparsity.** After
@@ -303,7 +304,8 @@ if is_default:
 # {glue:text}`mlp_max_margin:.3f`. The communities are the picture's modules: {glue:text}`mlp_modules_with_digits`
 # of the {glue:text}`mlp_modules` communities of more than one neuron each hold one to
 # {glue:text}`mlp_module_digits_max` output digits, together with the hidden neurons and the input pixels that
-# feed them; the remaining one (if any) is a group of pixels and first-layer neurons that reaches no output.
+# feed them; the other {glue:text}`mlp_modules_without_digits` are groups of pixels and hidden neurons that reach no
+# output digit (the listing above gives each community's neurons per layer).
 #
 # The modules are not sealed off from each other: {glue:text}`mlp_inside:.0f` % of the drawn |w| runs inside
 # communities, the rest between them, and the margin over the null is a few hundredths of $Q$. BIMT's MNIST network
@@ -518,9 +520,15 @@ for layer, row in comparison.items():
     glue(f"poly_{layer}_sel_pruned", row["selectivity"][1])
     glue(f"poly_{layer}_p_classes", row["p_classes"])
     glue(f"poly_{layer}_p_sel", row["p_selectivity"])
-for layer in ("conv2", "fc1"):
-    glue(f"dead_{layer}_dense", int((~poly["dense primary"][layer]["alive"]).sum()))
-    glue(f"dead_{layer}_pruned", int((~poly["pruned primary"][layer]["alive"]).sum()))
+dead = {layer: [int((~poly[name][layer]["alive"]).sum()) for name in ("dense primary", "pruned primary")]
+        for layer in ("conv2", "fc1")}
+for layer, (n_dense, n_pruned) in dead.items():
+    glue(f"dead_{layer}_dense", n_dense)
+    glue(f"dead_{layer}_pruned", n_pruned)
+dead_shift = max(abs(n_dense - n_pruned) for n_dense, n_pruned in dead.values())
+glue("dead_change", "barely changes" if dead_shift <= 2 else f"changes by up to {dead_shift} neurons per layer")
+glue("dead_conclusion", "the shift is not an artefact of which neurons are counted" if dead_shift <= 2 else
+     "part of the shift may come from which neurons are counted (the means are over live neurons only)")
 
 # %% [markdown]
 # Does the answer depend on the threshold $f$? The selectivity index has none; the class count does, so we repeat
@@ -543,9 +551,6 @@ if is_default:
     assert comparison["all"]["verdict"] == "more polysemantic", (
         f"the prose below describes the default run, whose verdict is now {comparison['all']['verdict']!r}"
     )
-    for layer in ("conv2", "fc1"):
-        dead = [int((~p[layer]["alive"]).sum()) for p in poly.values()]
-        assert abs(dead[0] - dead[1]) <= 2, f"the prose below says the number of dead {layer} neurons barely changes"
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -559,10 +564,9 @@ print(f"dense -> pruned primary, all live hidden neurons: {comparison['all']['ve
 # (p = {glue:text}`poly_all_p_sel:.4f`). Both layers move the same way (table above): conv2 channels from
 # {glue:text}`poly_conv2_classes_dense:.2f` to {glue:text}`poly_conv2_classes_pruned:.2f` digits on average, fc1
 # units from {glue:text}`poly_fc1_classes_dense:.2f` to {glue:text}`poly_fc1_classes_pruned:.2f`; the threshold
-# table shows whether the direction holds for every $f$. The number of dead neurons barely changes
+# table shows whether the direction holds for every $f$. The number of dead neurons {glue:text}`dead_change`
 # ({glue:text}`dead_fc1_dense` dead fc1 units in the dense primary, {glue:text}`dead_fc1_pruned` in the pruned one;
-# conv2: {glue:text}`dead_conv2_dense` and {glue:text}`dead_conv2_pruned`), so the shift is not an artefact of which
-# neurons are counted.
+# conv2: {glue:text}`dead_conv2_dense` and {glue:text}`dead_conv2_pruned`), so {glue:text}`dead_conclusion`.
 #
 # That is what the write-up intended. It does not yet say *why*: the pruned primary differs from the dense one in
 # three ways at once.
