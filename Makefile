@@ -28,8 +28,9 @@ $(STAMP): requirements-lock.txt pyproject.toml
 # Execute every notebook into _build/executed (never in place), in two lanes of one torch thread each (two
 # one-thread jobs on 2 cores get through more than one two-thread job). Lane A: 01, then the chapters that hand each
 # other their networks, 02 -> 03 -> 04 -> 05 -> 06, then 07 and 08. Lane B: chapter 8's independent chains of seeds
-# $(CHAIN_SEEDS) (python -m symbiote_lite.replication), then 09 (it needs the chains and chapter 6). Each job's wall
-# time goes to a table the reproducibility page includes.
+# $(CHAIN_SEEDS) (python -m symbiote_lite.replication), then 09 (it needs the chains and chapter 6). 10 (the
+# toy-model symbiote) needs only 01's toy models and runs wherever a lane is free. Each job's wall time goes to a
+# table the reproducibility page includes.
 CHAIN_SEEDS := 1 2 3 4
 EXECUTED_NBS := $(patsubst notebooks/%,$(EXECUTED)/%,$(NOTEBOOKS))
 CHAINS := $(EXECUTED)/.chains
@@ -60,6 +61,7 @@ $(EXECUTED)/06_circuits.ipynb: $(EXECUTED)/05_results.ipynb
 $(EXECUTED)/07_published_code.ipynb: $(EXECUTED)/06_circuits.ipynb
 $(EXECUTED)/08_replication.ipynb: $(EXECUTED)/07_published_code.ipynb $(CHAINS)
 $(EXECUTED)/09_universality.ipynb: $(EXECUTED)/06_circuits.ipynb $(CHAINS)
+$(EXECUTED)/10_toy_features.ipynb: $(EXECUTED)/01_superposition.ipynb
 
 # Benchmarks print markdown tables; the reproducibility page includes them.
 bench: $(STAMP)
