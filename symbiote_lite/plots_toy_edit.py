@@ -5,7 +5,7 @@ import numpy as np
 
 from symbiote_lite import plots  # noqa: F401  (the book's style)
 
-EDITOR_COLOURS = {"symbiote": "C0", "direct optimisation": "C1", "exact reference": "black", "bias edit": "C2"}
+EDITOR_COLOURS = {"exact reference": "black", "bias edit": "C2", "direct optimisation": "C1", "symbiote": "C0"}
 
 
 def columns_before_after(W, panels: dict, feature: int, sparsity: float, axes=None):
@@ -34,10 +34,11 @@ def columns_before_after(W, panels: dict, feature: int, sparsity: float, axes=No
 
 def measures_by_regime(summary, measures: dict, editors=None, axes=None):
     """One panel per measure ({column: label}): each editor's seed mean and 95 % interval against the models'
-    dimensions per feature (right to left: more superposition), one marker per setting."""
+    dimensions per feature (left to right: more superposition), one marker per setting. The exact reference is
+    drawn first (dashed), so the editors that coincide with it stay visible."""
     editors = editors or list(EDITOR_COLOURS)
     if axes is None:
-        _, axes = plt.subplots(1, len(measures), figsize=(3.3 * len(measures), 3.0), squeeze=False)
+        _, axes = plt.subplots(1, len(measures), figsize=(3.6 * len(measures), 3.1), squeeze=False)
         axes = axes[0]
     markers = dict(zip(summary["setting"].unique(), "os^D", strict=False))
     for ax, (column, label) in zip(axes, measures.items(), strict=True):
@@ -48,8 +49,9 @@ def measures_by_regime(summary, measures: dict, editors=None, axes=None):
                 x, y = rows["dims_per_feature"].to_numpy(), rows[column].to_numpy()
                 err = np.stack([y - rows[f"{column}_low"].to_numpy(), rows[f"{column}_high"].to_numpy() - y])
                 ax.errorbar(x, y, yerr=err, color=EDITOR_COLOURS[editor], marker=marker, ms=4, lw=1, capsize=2,
-                            label=f"{editor}, {setting}")
-        ax.set(xlabel="dimensions per feature, m / ‖W‖²", title=label)
+                            ls="--" if editor == "exact reference" else "-", label=f"{editor}, {setting}")
+        ax.set_xlabel("dims per feature D = m / ‖W‖²", fontsize="small")
+        ax.set_title(label, fontsize="small")
         ax.invert_xaxis()
     axes[-1].legend(frameon=False, fontsize=6.5, loc="center left", bbox_to_anchor=(1.0, 0.5))
     axes[0].figure.tight_layout()
