@@ -340,16 +340,35 @@ def split(x: torch.Tensor, y: torch.Tensor, fraction: float, seed: int):
     return (x[perm[:n]], y[perm[:n]]), (x[perm[n:]], y[perm[n:]])
 
 
+class BatchStream:
+    """Index batches of a fresh shuffle each pass (the published DataLoader with shuffle=True, drop_last), drawn
+    from ``gen``; ``state()`` / ``load_state()`` let a run stop and continue exactly where it was."""
+
+    def __init__(self, n: int, batch_size: int, gen: torch.Generator):
+        if batch_size > n:
+            raise ValueError(f"batch_size={batch_size} exceeds the {n} training images")
+        self.n, self.batch_size, self.gen = n, batch_size, gen
+        self.perm, self.pos = None, 0
+
+    def next(self) -> torch.Tensor:
+        if self.perm is None or self.pos + self.batch_size > self.n:
+            self.perm, self.pos = torch.randperm(self.n, generator=self.gen), 0
+        self.pos += self.batch_size
+        return self.perm[self.pos - self.batch_size : self.pos]
+
+    def state(self) -> dict:
+        return {"gen": self.gen.get_state(), "perm": self.perm, "pos": self.pos}
+
+    def load_state(self, state: dict) -> None:
+        self.gen.set_state(state["gen"])
+        self.perm, self.pos = state["perm"], state["pos"]
+
+
 def batches(n: int, batch_size: int, steps: int, gen: torch.Generator):
-    """Index batches of a fresh shuffle each pass (the published DataLoader with shuffle=True), ``steps`` of them."""
-    done = 0
-    while done < steps:
-        perm = torch.randperm(n, generator=gen)
-        for i in range(0, n - batch_size + 1, batch_size):
-            if done == steps:
-                return
-            yield perm[i : i + batch_size]
-            done += 1
+    """``steps`` index batches of a ``BatchStream``."""
+    stream = BatchStream(n, batch_size, gen)
+    for _ in range(steps):
+        yield stream.next()
 
 
 def train_cnn(recipe: CNNRecipe, x: torch.Tensor, y: torch.Tensor, progress: bool = True):
@@ -376,14 +395,44 @@ def train_cnn(recipe: CNNRecipe, x: torch.Tensor, y: torch.Tensor, progress: boo
     return model.eval(), history
 
 
+@torch.no_grad()
+def batch_norm_state(puppeteer: PuppeteerNet, digits) -> dict[str, float]:
+    """What evaluation mode does with the symbiote's two batch norms: the largest running variance of the first and
+    the median of the second, and for the one-hot vectors of ``digits`` the mean magnitude of each batch norm's
+    input normalised by its running statistics (training normalises by the batch's own, which gives about 1 for any
+    spread that is not zero)."""
+    bn1, bn2 = puppeteer.base[1], puppeteer.base[5]
+    was_training = puppeteer.training
+    puppeteer.eval()
+    device = bn1.running_mean.device
+    a1 = puppeteer.base[0](one_hot(torch.as_tensor(list(digits), device=device)))
+    a2 = puppeteer.base[:5](one_hot(torch.as_tensor(list(digits), device=device)))
+    puppeteer.train(was_training)
+    return {
+        "bn1_var": bn1.running_var.max().item(),
+        "bn2_var": bn2.running_var.median().item(),
+        "bn1_z": ((a1 - bn1.running_mean) / (bn1.running_var + bn1.eps).sqrt()).abs().mean().item(),
+        "bn2_z": ((a2 - bn2.running_mean) / (bn2.running_var + bn2.eps).sqrt()).abs().mean().item(),
+    }
+
+
+HISTORY_KEYS = ("loss", "ce", "inhibit", "bn1_var", "bn2_var", "bn1_z", "bn2_z")
+
+
 def train_puppeteer(recipe: PuppeteerRecipe, primary: PublishedCNN, x: torch.Tensor, y: torch.Tensor,
-                    progress: bool = True):
+                    progress: bool = True, resume: dict | None = None):
     """Train a ``PuppeteerNet`` on a frozen primary (kept in evaluation mode, as published).
 
     Each step: ``batch_size`` images, each with an inhibited digit drawn from ``recipe.digits``; the symbiote runs in
     training mode on the batch of one-hot digits, so batch norm normalises over the batch and dropout gives every
-    image its own offset. Returns ``(puppeteer, history)``; history: ``loss``, ``ce``, ``inhibit`` (per step),
-    ``seconds`` (wall) and ``cpu_seconds`` (CPU time of the process), ``n_params``.
+    image its own offset. Returns ``(puppeteer, history, checkpoint)``. history, one entry per step: the loss and its
+    two terms (``loss``, ``ce``, ``inhibit``) and after the step the batch norms' state (``batch_norm_state``);
+    ``seconds`` (wall) and ``cpu_seconds`` (CPU time of the process) of all its steps, resumed ones included, and
+    ``n_params``.
+
+    ``resume`` is the ``checkpoint`` of a run of the same recipe with fewer steps (weights, Adam's moments, the
+    batch and dropout generators, the history so far); training continues from there. The recipe has no
+    step-dependent schedule, so a run of N steps is exactly the first N steps of every longer one.
     """
     check_recipe(recipe)
     gen = seed_everything(recipe.seed)
@@ -391,12 +440,24 @@ def train_puppeteer(recipe: PuppeteerRecipe, primary: PublishedCNN, x: torch.Ten
     primary = primary.eval().requires_grad_(False)
     puppeteer = PuppeteerNet(recipe.width, recipe.layers, recipe.dropout, recipe.per_channel).to(device)
     opt = adam(puppeteer.parameters(), recipe.lr)
+    stream = BatchStream(len(y), recipe.batch_size, gen)
+    history = {key: [] for key in HISTORY_KEYS}
+    if resume is not None:
+        done = len(resume["history"]["loss"])
+        if done > recipe.steps:
+            raise ValueError(f"cannot resume a run of {done} steps to {recipe.steps}: give a longer recipe")
+        puppeteer.load_state_dict(resume["state"])
+        opt.load_state_dict(resume["optimizer"])
+        stream.load_state(resume["batches"])
+        torch.set_rng_state(resume["rng"])
+        if device.type == "cuda" and "cuda_rng" in resume:
+            torch.cuda.set_rng_state(resume["cuda_rng"], device)
+        history = {key: list(resume["history"][key]) for key in HISTORY_KEYS}
     digits = torch.tensor(recipe.digits)
-    history, start, cpu = {"loss": [], "ce": [], "inhibit": []}, time.perf_counter(), time.process_time()
+    start, cpu = time.perf_counter(), time.process_time()
     puppeteer.train()
-    for idx in progress_bar(batches(len(y), recipe.batch_size, recipe.steps, gen), total=recipe.steps,
-                            desc="symbiote steps", enabled=progress):
-        idx = idx.to(device)
+    for _ in progress_bar(range(len(history["loss"]), recipe.steps), desc="symbiote steps", enabled=progress):
+        idx = stream.next().to(device)
         target = digits[torch.randint(len(digits), (len(idx),), generator=gen)].to(device)
         offsets = puppeteer(one_hot(target))
         logits = offset_logits(primary, offsets, x[idx])
@@ -406,9 +467,17 @@ def train_puppeteer(recipe: PuppeteerRecipe, primary: PublishedCNN, x: torch.Ten
         opt.step()
         for key, value in zip(("loss", "ce", "inhibit"), (loss, ce, inhibit), strict=True):
             history[key].append(value.item())
-    history["seconds"], history["cpu_seconds"] = time.perf_counter() - start, time.process_time() - cpu
+        for key, value in batch_norm_state(puppeteer, recipe.digits).items():
+            history[key].append(value)
+    before = resume["history"] if resume is not None else {"seconds": 0.0, "cpu_seconds": 0.0}
+    history["seconds"] = before["seconds"] + time.perf_counter() - start
+    history["cpu_seconds"] = before["cpu_seconds"] + time.process_time() - cpu
     history["n_params"] = count_parameters(puppeteer)
-    return puppeteer.eval(), history
+    checkpoint = {"state": _state(puppeteer), "optimizer": opt.state_dict(), "batches": stream.state(),
+                  "rng": torch.get_rng_state(), "history": dict(history)}
+    if device.type == "cuda":
+        checkpoint["cuda_rng"] = torch.cuda.get_rng_state(device)
+    return puppeteer.eval(), history, checkpoint
 
 
 # --- cached runs -------------------------------------------------------------------------------------------------
@@ -447,20 +516,37 @@ class PuppeteerRun:
     primary: CNNRecipe
 
 
-def load_or_train_puppeteer(run: PuppeteerRun, primary: PublishedCNN, progress: bool = True):
-    """The PuppeteerNet of ``run`` (cached), trained on the primary's training split. Returns ``(net, history)``."""
+def load_or_train_budgets(run: PuppeteerRun, primary: PublishedCNN, budgets, progress: bool = True):
+    """The PuppeteerNet of ``run`` after each number of steps in ``budgets`` (``run.puppeteer.steps`` is replaced by
+    each), every one cached under its own config. A budget that is not cached continues the largest shorter budget
+    of the list that is (same recipe, same primary: the config key makes sure), so a sweep costs its longest run.
+    Returns ``[(net, history), ...]`` in the order of ``budgets``."""
     device = next(primary.parameters()).device
     r = run.puppeteer
+    if not budgets or any(int(b) != b or b < 1 for b in budgets):
+        raise ValueError(f"budgets={tuple(budgets)}: give one or more positive step counts")
+    data, done, out = None, None, {}
+    for steps in sorted(set(int(b) for b in budgets)):
+        key = replace(run, puppeteer=replace(r, steps=steps))
 
-    def build():
-        (x, y), _ = training_data(run.primary.train_fraction, run.primary.seed, device)
-        net, history = train_puppeteer(r, primary, x, y, progress)
-        return {"state": _state(net), "history": history}
+        def build(steps=steps, resume=done):
+            nonlocal data
+            if data is None:
+                (x, y), _ = training_data(run.primary.train_fraction, run.primary.seed, device)
+                data = (x, y)
+            _, _, checkpoint = train_puppeteer(replace(r, steps=steps), primary, *data, progress, resume=resume)
+            return checkpoint
 
-    payload = load_or_build("published-puppeteer", run, build)
-    net = PuppeteerNet(r.width, r.layers, r.dropout, r.per_channel).to(device)
-    net.load_state_dict(payload["state"])
-    return net.eval(), payload["history"]
+        done = load_or_build("published-puppeteer-run", key, build)
+        net = PuppeteerNet(r.width, r.layers, r.dropout, r.per_channel).to(device)
+        net.load_state_dict(done["state"])
+        out[steps] = (net.eval(), done["history"])
+    return [out[int(b)] for b in budgets]
+
+
+def load_or_train_puppeteer(run: PuppeteerRun, primary: PublishedCNN, progress: bool = True):
+    """The PuppeteerNet of ``run`` (cached), trained on the primary's training split. Returns ``(net, history)``."""
+    return load_or_train_budgets(run, primary, [run.puppeteer.steps], progress)[0]
 
 
 def writeup_recipe(recipe: PuppeteerRecipe, primary_params: int, fraction: float = 0.5, per_channel: bool = False,

@@ -1,6 +1,7 @@
 """The published design, re-implemented: offset hooks, parameter counts, the loss, recipes (chapter 7)."""
 
 import math
+from dataclasses import replace
 
 import pytest
 import torch
@@ -239,8 +240,8 @@ def test_training_is_seeded_and_reduces_the_inhibited_probability(cnn):
     gen = torch.Generator().manual_seed(3)
     x, y = torch.rand(64, 1, 28, 28, generator=gen), torch.randint(10, (64,), generator=gen)
     recipe = P.PuppeteerRecipe(width=8, layers=("fc2",), digits=(3,), steps=8, lr=5e-2)
-    net_a, hist_a = P.train_puppeteer(recipe, cnn, x, y, progress=False)
-    net_b, hist_b = P.train_puppeteer(recipe, cnn, x, y, progress=False)
+    net_a, hist_a, _ = P.train_puppeteer(recipe, cnn, x, y, progress=False)
+    net_b, hist_b, _ = P.train_puppeteer(recipe, cnn, x, y, progress=False)
     assert hist_a["loss"] == hist_b["loss"]
     assert hist_a["n_params"] == P.puppeteer_parameters(8, ("fc2",))
     p3 = lambda offsets: P.offset_logits(cnn, offsets, x).softmax(1)[:, 3].mean()  # noqa: E731
@@ -253,3 +254,57 @@ def test_scores_are_overall_other_and_digit_accuracy():
     pred = torch.tensor([3, 0, 1, 0])
     s = P.scores(pred, y, 3)
     assert s == {"overall": 50.0, "other": 50.0, "digit": 50.0}
+
+
+def tiny_data(n=40):
+    gen = torch.Generator().manual_seed(5)
+    return torch.rand(n, 1, 28, 28, generator=gen), torch.randint(10, (n,), generator=gen)
+
+
+def test_a_resumed_run_is_the_straight_run(cnn):
+    x, y = tiny_data()
+    recipe = P.PuppeteerRecipe(width=8, layers=("conv3", "fc2"), digits=(3, 7), steps=7, batch_size=16, lr=1e-2)
+    straight, hist, _ = P.train_puppeteer(recipe, cnn, x, y, progress=False)
+    _, _, half = P.train_puppeteer(replace(recipe, steps=3), cnn, x, y, progress=False)
+    resumed, hist_r, _ = P.train_puppeteer(recipe, cnn, x, y, progress=False, resume=half)
+    assert hist_r["loss"] == hist["loss"] and hist_r["bn2_z"] == hist["bn2_z"]  # 40 images: crosses a pass too
+    for key, value in straight.state_dict().items():
+        assert torch.equal(value, resumed.state_dict()[key]), key
+    with pytest.raises(ValueError, match="cannot resume"):
+        P.train_puppeteer(replace(recipe, steps=2), cnn, x, y, progress=False, resume=half)
+
+
+def test_batch_norm_state_reads_the_running_statistics():
+    net = P.PuppeteerNet(width=4, layers=("fc2",)).train()
+    state = P.batch_norm_state(net, (3,))
+    assert state["bn1_var"] == 1.0 and state["bn2_var"] == 1.0  # fresh running statistics
+    with torch.no_grad():
+        a1 = net.base[0](P.one_hot(torch.tensor([3])))
+    assert state["bn1_z"] == pytest.approx(a1.abs().mean().item() / math.sqrt(1 + 1e-5))
+    assert net.training  # the mode it was in
+
+
+def test_budgets_reuse_only_a_cached_run_of_the_same_config(cnn, tmp_path, monkeypatch):
+    monkeypatch.setenv("SYMBIOTE_LITE_DATA", str(tmp_path))
+    x, y = tiny_data(64)
+    monkeypatch.setattr(P, "training_data", lambda fraction, seed, device: ((x, y), (x[:0], y[:0])))
+    calls = []
+    real = P.train_puppeteer
+
+    def spy(recipe, *args, resume=None, **kwargs):
+        calls.append((recipe.steps, None if resume is None else len(resume["history"]["loss"]), recipe.lr))
+        return real(recipe, *args, resume=resume, **kwargs)
+
+    monkeypatch.setattr(P, "train_puppeteer", spy)
+    run = P.PuppeteerRun(P.PuppeteerRecipe(width=8, layers=("fc2",), steps=1, lr=1e-2), P.CNNRecipe(steps=10))
+    first = P.load_or_train_budgets(run, cnn, [2, 5])
+    assert calls == [(2, None, 1e-2), (5, 2, 1e-2)]  # 5 continues 2
+    again = P.load_or_train_budgets(run, cnn, [5, 2, 9])
+    assert calls[2:] == [(9, 5, 1e-2)]  # 2 and 5 from the cache, 9 continues 5
+    assert [len(h["loss"]) for _, h in again] == [5, 2, 9]
+    assert torch.equal(first[1][0].heads["fc2"].weight, again[0][0].heads["fc2"].weight)
+    other = replace(run, puppeteer=replace(run.puppeteer, lr=2e-2))
+    P.load_or_train_budgets(other, cnn, [5])
+    assert calls[3:] == [(5, None, 2e-2)]  # another learning rate starts afresh
+    with pytest.raises(ValueError, match="positive step counts"):
+        P.load_or_train_budgets(run, cnn, [0])
