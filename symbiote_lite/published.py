@@ -518,9 +518,10 @@ class PuppeteerRun:
 
 def load_or_train_budgets(run: PuppeteerRun, primary: PublishedCNN, budgets, progress: bool = True):
     """The PuppeteerNet of ``run`` after each number of steps in ``budgets`` (``run.puppeteer.steps`` is replaced by
-    each), every one cached under its own config. A budget that is not cached continues the largest shorter budget
-    of the list that is (same recipe, same primary: the config key makes sure), so a sweep costs its longest run.
-    Returns ``[(net, history), ...]`` in the order of ``budgets``."""
+    each), every one cached under its own config together with its checkpoint (weights, Adam's moments and the
+    generators: about three times the weights on disk). A budget that is not cached continues from the next shorter
+    budget of the list, loaded or just trained (same recipe, same primary: the config key makes sure), so a sweep
+    costs its longest run. Returns ``[(net, history), ...]`` in the order of ``budgets``."""
     device = next(primary.parameters()).device
     r = run.puppeteer
     if not budgets or any(int(b) != b or b < 1 for b in budgets):
