@@ -228,6 +228,20 @@ def one_hot(digits: torch.Tensor) -> torch.Tensor:
     return F.one_hot(digits.long(), N_DIGITS).float()
 
 
+@contextmanager
+def _norm_statistics_kept(puppeteer: nn.Module):
+    """Batch norms in training mode inside, their running statistics (and batch counts) as before on exit."""
+    norms = [m for m in puppeteer.modules() if isinstance(m, nn.BatchNorm1d)]
+    saved = [{k: v.clone() for k, v in m.named_buffers()} for m in norms]
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            for m, buffers in zip(norms, saved, strict=True):
+                for k, v in buffers.items():
+                    getattr(m, k).copy_(v)
+
+
 @torch.no_grad()
 def offsets_for(puppeteer: PuppeteerNet, digit: int, device=None) -> dict[str, torch.Tensor]:
     """The evaluation-mode offsets for one digit (batch size 1)."""
@@ -242,17 +256,11 @@ def training_offsets(puppeteer: PuppeteerNet, digit: int, n: int = 64, seed: int
     (batch statistics, dropout on), averaged over the batch: (1, *shape) per layer. Its running statistics are left
     as they are."""
     device = next(puppeteer.parameters()).device
-    norms = [m for m in puppeteer.modules() if isinstance(m, nn.BatchNorm1d)]
-    saved = [m.momentum for m in norms]
-    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []), _norm_statistics_kept(puppeteer):
         torch.manual_seed(seed)
         try:
-            for m in norms:
-                m.momentum = 0.0  # running = (1 - 0) · running + 0 · batch: unchanged
             out = puppeteer.train()(one_hot(torch.full((n,), digit, device=device)))
         finally:
-            for m, momentum in zip(norms, saved, strict=True):
-                m.momentum = momentum
             puppeteer.eval()
     return {name: v.mean(0, keepdim=True) for name, v in out.items()}
 
@@ -567,3 +575,87 @@ def scores(pred: torch.Tensor, y: torch.Tensor, digit: int) -> dict[str, float]:
     cm = batched_confusion(pred[None], y)[0]
     forget, retain = forget_retain(cm, [digit])
     return {"overall": 100 * (pred == y).double().mean().item(), "other": 100 * retain, "digit": 100 * forget}
+
+
+def budget_scores(primary: PublishedCNN, nets: dict, splits: dict, digit: int = 3, seed: int = 0) -> list[dict]:
+    """Forget/retain scores of each symbiote of a budget sweep. ``nets``: {steps: PuppeteerNet}; ``splits``:
+    {name: (x, y)} of unit-pixel images. For every budget, split and reading (``"evaluation mode"``: the published
+    protocol; ``"training mode"``: ``training_offsets``), a row ``{"steps", "split", "mode", "overall", "other",
+    "digit"}`` in %, as ``scores``."""
+    if not nets or not splits:
+        raise ValueError("budget_scores needs at least one trained symbiote and one split of images")
+    rows = []
+    for steps, net in sorted(nets.items()):
+        readings = {"evaluation mode": offsets_for(net, digit),
+                    "training mode": training_offsets(net, digit, seed=seed)}
+        for split_name, (x, y) in splits.items():
+            preds = predict_many(primary, list(readings.values()), x)
+            for mode, pred in zip(readings, preds, strict=True):
+                rows.append({"steps": steps, "split": split_name, "mode": mode, **scores(pred, y, digit)})
+    return rows
+
+
+def first_layer_gradients(puppeteer: PuppeteerNet, primary: PublishedCNN, x: torch.Tensor, y: torch.Tensor,
+                          recipe: PuppeteerRecipe, seed: int = 0) -> dict[str, float]:
+    """The gradient of one training batch (the recipe's loss, training mode, batch of ``recipe.batch_size`` images),
+    computed and not applied: the largest |∂L/∂w| over the first linear layer's weights and bias (``first``), over
+    the first batch norm's scale and shift (``bn1``) and over the heads' weights (``heads``). With every row of a batch
+    the same one-hot vector, batch norm makes ``first`` zero in exact arithmetic; what is left is rounding. The
+    network's weights, running statistics and the global random state are left as they were."""
+    device = next(puppeteer.parameters()).device
+    was_training = puppeteer.training
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []), _norm_statistics_kept(puppeteer):
+        gen = torch.Generator().manual_seed(seed)
+        torch.manual_seed(seed)
+        idx = torch.randperm(len(y), generator=gen)[: recipe.batch_size].to(device)
+        digits = torch.tensor(recipe.digits)
+        target = digits[torch.randint(len(digits), (len(idx),), generator=gen)].to(device)
+        try:
+            puppeteer.train().zero_grad(set_to_none=True)
+            logits = offset_logits(primary.eval(), puppeteer(one_hot(target)), x[idx])
+            published_loss(logits, y[idx], target, recipe.alpha)[0].backward()
+        finally:
+            puppeteer.train(was_training)
+    first, bn1 = puppeteer.base[0], puppeteer.base[1]
+
+    def largest(params):
+        return max(p.grad.abs().max().item() for p in params)
+
+    out = {"first": largest([first.weight, first.bias]), "bn1": largest([bn1.weight, bn1.bias]),
+           "heads": largest([head.weight for head in puppeteer.heads.values()])}
+    puppeteer.zero_grad(set_to_none=True)
+    return out
+
+
+@torch.no_grad()
+def offsets_read(puppeteer: PuppeteerNet, digit: int, statistics: str = "running", dropout: bool = False,
+                 n: int = 64, seed: int = 0) -> dict[str, torch.Tensor]:
+    """The offsets for one digit with the two differences between evaluation and training mode chosen separately:
+    batch norm with its ``"running"`` statistics (evaluation) or the ``"batch"``'s own (training, over ``n`` copies
+    of the one-hot vector), and dropout off or on (then averaged over the ``n`` draws). ``("running", False)`` is
+    ``offsets_for``, ``("batch", True)`` is ``training_offsets``. Running statistics and the global random state are
+    left as they were. Returns (1, *shape) per layer."""
+    if statistics not in ("running", "batch"):
+        raise ValueError(f"statistics={statistics!r}: choose 'running' or 'batch'")
+    device = next(puppeteer.parameters()).device
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []), _norm_statistics_kept(puppeteer):
+        torch.manual_seed(seed)
+        try:
+            puppeteer.eval()
+            for m in puppeteer.modules():
+                if isinstance(m, nn.BatchNorm1d):
+                    m.train(statistics == "batch")
+                elif isinstance(m, nn.Dropout):
+                    m.train(dropout)
+            out = puppeteer(one_hot(torch.full((n,), digit, device=device)))
+        finally:
+            puppeteer.eval()
+    return {name: v.mean(0, keepdim=True) for name, v in out.items()}
+
+
+READINGS = {  # (statistics, dropout) of offsets_read: the 2 × 2 between evaluation and training mode
+    "evaluation mode (running statistics, no dropout)": ("running", False),
+    "running statistics, dropout averaged": ("running", True),
+    "batch statistics, no dropout": ("batch", False),
+    "training mode (batch statistics, dropout averaged)": ("batch", True),
+}

@@ -308,3 +308,58 @@ def test_budgets_reuse_only_a_cached_run_of_the_same_config(cnn, tmp_path, monke
     assert calls[3:] == [(5, None, 2e-2)]  # another learning rate starts afresh
     with pytest.raises(ValueError, match="positive step counts"):
         P.load_or_train_budgets(run, cnn, [0])
+
+
+def test_budget_scores_read_each_net_both_ways_on_each_split(cnn):
+    x, y = tiny_data(24)
+    nets = {steps: P.PuppeteerNet(width=8, layers=("fc2",)).eval() for steps in (4, 2)}
+    with torch.no_grad():
+        nets[4].heads["fc2"].bias.fill_(-5.0)  # tanh → −1 everywhere: a different prediction than net 2's
+    rows = P.budget_scores(cnn, nets, {"a": (x, y), "b": (x[:10], y[:10])}, digit=3, seed=1)
+    assert [(r["steps"], r["split"], r["mode"]) for r in rows] == [
+        (s, split, mode) for s in (2, 4) for split in ("a", "b") for mode in ("evaluation mode", "training mode")]
+    for r in rows:
+        net = nets[r["steps"]]
+        xs, ys = (x, y) if r["split"] == "a" else (x[:10], y[:10])
+        offsets = P.offsets_for(net, 3) if r["mode"] == "evaluation mode" else P.training_offsets(net, 3, seed=1)
+        expect = P.scores(P.predict_with(cnn, offsets, xs), ys, 3)
+        assert {k: r[k] for k in expect} == pytest.approx(expect)
+    with pytest.raises(ValueError, match="at least one"):
+        P.budget_scores(cnn, {}, {"a": (x, y)})
+
+
+def test_first_layer_gradients_are_rounding_for_identical_rows_and_touch_nothing(cnn):
+    x, y = tiny_data(32)
+    net = P.PuppeteerNet(width=16, layers=("fc1", "fc2")).eval()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    rng = torch.get_rng_state()
+    one = P.first_layer_gradients(net, cnn, x, y, P.PuppeteerRecipe(width=16, layers=("fc1", "fc2"), digits=(3,)))
+    mixed = P.first_layer_gradients(net, cnn, x, y,
+                                    P.PuppeteerRecipe(width=16, layers=("fc1", "fc2"), digits=tuple(range(10))))
+    assert one["first"] < 1e-3 * one["bn1"]  # identical one-hots: batch norm passes back (almost) nothing
+    assert mixed["first"] > 100 * one["first"]  # a mix of digits: a real gradient
+    assert not net.training and torch.equal(torch.get_rng_state(), rng)
+    for key, value in net.state_dict().items():
+        assert torch.equal(value, before[key]), key
+    assert all(p.grad is None for p in net.parameters())
+
+
+def test_offsets_read_spans_evaluation_and_training_mode():
+    torch.manual_seed(3)
+    net = P.PuppeteerNet(width=8, layers=("fc1", "fc2")).train()
+    with torch.no_grad():
+        for _ in range(3):
+            net(P.one_hot(torch.randint(10, (16,))))  # non-trivial running statistics
+    net.eval()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    ev, tr = P.offsets_read(net, 3, "running", False), P.offsets_read(net, 3, "batch", True, seed=2)
+    for name, v in P.offsets_for(net, 3).items():
+        assert torch.allclose(ev[name], v, atol=1e-6)
+        assert torch.allclose(tr[name], P.training_offsets(net, 3, seed=2)[name], atol=1e-6)
+    mixed = P.offsets_read(net, 3, "running", True)
+    assert not torch.allclose(mixed["fc1"], ev["fc1"])  # dropout on changes the average
+    for key, value in net.state_dict().items():
+        assert torch.equal(value, before[key]), key
+    assert not net.training
+    with pytest.raises(ValueError, match="running"):
+        P.offsets_read(net, 3, "mean")
