@@ -56,14 +56,15 @@ if "google.colab" in sys.modules:
 # Two details that the code implies but does not say matter below. The schedule is stepped at the start of each
 # epoch, which in the PyTorch of that time meant 7 epochs at 3·10⁻³ and 3 at 3·10⁻⁴; this chapter keeps that
 # 70 / 30 split of the steps. And the symbiote's first batch norm sees 16 copies of one vector in every training
-# batch; section 3 shows what that does to its input.
+# batch; section 4 shows what that does to its input.
 
 # %% tags=["parameters"]
 SEED = 0  # seeds the split, initialisation, batches, dropout and the digits drawn for the ten-digit variant
-CNN_STEPS = 120  # optimisation steps of the primary (published: 21,000, i.e. 10 epochs of 2,100)
+CNN_STEPS = 2000  # optimisation steps of the primary (published: 21,000, i.e. 10 epochs of 2,100)
 CNN_BATCH = 64  # images per step of the primary (published: 16)
-SYM_STEPS = 100  # steps of the published symbiote (published: 63,000, i.e. 30 epochs of 2,100)
-RULES_STEPS = 250  # steps of the variant under the write-up's rules
+SYM_BUDGETS = [100, 300, 600]  # steps after which the published symbiote is evaluated (published: 63,000, i.e. 30
+# epochs of 2,100); one run continued from each to the next; the largest is the run of sections 2-7 and of the
+# write-up-rules variant
 EVAL_IMAGES = 2000  # test images every edit is evaluated on (the first ones of the 10,000)
 
 # %%
@@ -72,8 +73,10 @@ from symbiote_lite.params import check_range
 SEED = check_range("SEED", SEED, 0, 2**31 - 1, integer=True)
 CNN_STEPS = check_range("CNN_STEPS", CNN_STEPS, 10, 21_000, integer=True)
 CNN_BATCH = check_range("CNN_BATCH", CNN_BATCH, 2, 1024, integer=True)
-SYM_STEPS = check_range("SYM_STEPS", SYM_STEPS, 10, 63_000, integer=True)
-RULES_STEPS = check_range("RULES_STEPS", RULES_STEPS, 10, 63_000, integer=True)
+if not isinstance(SYM_BUDGETS, (list, tuple)) or not SYM_BUDGETS:
+    raise ValueError(f"SYM_BUDGETS={SYM_BUDGETS!r}: give a list of step counts, e.g. [100, 300, 600]")
+SYM_BUDGETS = sorted({check_range("SYM_BUDGETS", b, 10, 63_000, integer=True) for b in SYM_BUDGETS})
+SYM_STEPS = RULES_STEPS = SYM_BUDGETS[-1]  # the largest budget: the chapter's run, and the rules variant's
 EVAL_IMAGES = check_range("EVAL_IMAGES", EVAL_IMAGES, 500, 10_000, integer=True)
 
 # %%
@@ -84,7 +87,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from symbiote_lite import default_device, plots
+from symbiote_lite import default_device, plots, plots_published
 from symbiote_lite import published as P
 from symbiote_lite.data import load_mnist
 from symbiote_lite.evaluate import confusion_matrix
@@ -95,10 +98,11 @@ from symbiote_lite.symbiote import Symbiote, SymbioteConfig
 cpu_start, wall_start = time.process_time(), time.perf_counter()
 device = default_device()
 cnn_recipe = P.CNNRecipe(steps=CNN_STEPS, batch_size=CNN_BATCH, seed=SEED)
-pub_recipe = P.PuppeteerRecipe(steps=SYM_STEPS, seed=SEED)
-is_default = (CNN_STEPS, CNN_BATCH, SYM_STEPS, RULES_STEPS, EVAL_IMAGES) == (120, 64, 100, 250, 2000)
-x_test, y_test = load_mnist("test", device)
-x_test, y_test = P.unit_pixels(x_test[:EVAL_IMAGES]), y_test[:EVAL_IMAGES]
+pub_recipe = P.PuppeteerRecipe(steps=SYM_STEPS, seed=SEED)  # the sweep replaces steps by each budget
+is_default = (CNN_STEPS, CNN_BATCH, SYM_BUDGETS, EVAL_IMAGES) == (2000, 64, [100, 300, 600], 2000)
+x_all, y_all = load_mnist("test", device)
+x_all = P.unit_pixels(x_all)
+x_test, y_test = x_all[:EVAL_IMAGES], y_all[:EVAL_IMAGES]
 # What the published notebook printed (its validation split of Kaggle's file), for the tables below.
 REPORTED = {"primary": 99.226, "overall": 88.94, "other": 99.22, "digit": 0.00}
 print(f"device: {device.type}; {EVAL_IMAGES} test images")
@@ -148,21 +152,24 @@ assert exact and n_pub > 50 * n_cnn and n_rules <= 0.5 * n_cnn
 # The published symbiote has {glue:text}`n_pub` parameters, **{glue:text}`ratio_pub:.1f` times** its primary's
 # {glue:text}`n_cnn`. The write-up sets the opposite rule, at most half. Almost all of it is the five heads, which
 # turn 512 numbers into {glue:text}`n_offsets` offsets; chapter 4's symbiote is {glue:text}`ratio_book:.2f` times its
-# primary. Section 4 brings the published design within the write-up's budget: with heads for the hidden layers that
+# primary. Section 5 brings the published design within the write-up's budget: with heads for the hidden layers that
 # emit one offset per channel instead of one per position, the published 512-unit trunk fits
 # ({glue:text}`n_rules` parameters, {glue:text}`ratio_rules:.2f` of the primary).
 #
 # ## 2. The published setup, at the scale of this book
 #
 # The published recipe trains for 21,000 + 63,000 steps of 16 images on a GPU. One step of the symbiote updates
-# 51.8 million parameters with Adam, several tenths of a second on two CPU cores, so the recipe as published would
-# take many hours here. We keep every piece of the symbiote's recipe (architecture, loss, optimiser, learning rate, batches
-# of 16, frozen primary in evaluation mode, symbiote in training mode with batch norm over the batch of one-hot
-# vectors and dropout) and cut only its number of steps. The primary keeps its architecture, optimiser, learning rate
-# and the shape of its schedule (the rate drops tenfold after 70 % of the steps), but takes batches of
-# {glue:text}`cnn_batch` instead of 16: on a CPU a larger batch processes about twice as many images per second, so
-# the same minute buys a better primary. The data are MNIST instead of Kaggle's copy of it: an 80/20 split of
-# MNIST's training set, and every number below is measured on the MNIST **test** images.
+# 51.8 million parameters with Adam, about 0.3 s on one CPU core, so the recipe as published would take more than
+# five hours here. We keep every piece of the symbiote's recipe (architecture, loss, optimiser, learning rate,
+# batches of 16, frozen primary in evaluation mode, symbiote in training mode with batch norm over the batch of
+# one-hot vectors and dropout) and cut only its number of steps: one run, evaluated after each of
+# {glue:text}`sym_budgets` steps (section 3), the longest being the run of every later section. The primary keeps
+# its architecture, optimiser, learning rate and the shape of its schedule (the rate drops tenfold after 70 % of the
+# steps) and is trained until it reaches the published accuracy of about 99 %; it takes batches of
+# {glue:text}`cnn_batch` instead of 16 (on this CPU an image costs about the same in either; we did not test batches
+# of 16 at this number of images). The data are MNIST instead of Kaggle's copy of it: an 80/20 split of MNIST's
+# training set; the edits are measured on the MNIST **test** images and, in section 3, on the validation split the
+# published notebook reports on.
 
 # %%
 scale = pd.DataFrame([
@@ -181,6 +188,8 @@ glue("cnn_batch", CNN_BATCH)
 glue("sym_factor", 63_000 / SYM_STEPS)
 glue("cnn_steps", CNN_STEPS)
 glue("sym_steps", SYM_STEPS)
+glue("sym_budgets", ", ".join(f"{b:,}" for b in SYM_BUDGETS))
+glue("sym_fraction", SYM_STEPS / 63_000)
 glue("eval_images", f"{EVAL_IMAGES:,}")
 scale
 
@@ -194,16 +203,18 @@ scale
 
 # %%
 primary, cnn_history = P.load_or_train_cnn(cnn_recipe, device)
-base_pred = P.predict_with(primary, {}, x_test)
-cnn_acc = 100 * (base_pred == y_test).double().mean().item()
+all_pred = P.predict_with(primary, {}, x_all)
+base_pred = all_pred[:EVAL_IMAGES]
+cnn_acc = 100 * (all_pred == y_all).double().mean().item()  # all 10,000 test images
 glue("cnn_acc", cnn_acc)
 glue("cnn_seconds", cnn_history["seconds"])
-print(f"primary: {CNN_STEPS} steps in {cnn_history['seconds']:.0f} s; test accuracy {cnn_acc:.2f} % "
-      f"(published, validation: {REPORTED['primary']} %)")
+print(f"primary: {CNN_STEPS} steps in {cnn_history['seconds']:.0f} s; accuracy on all {len(y_all):,} test images "
+      f"{cnn_acc:.2f} % (published, validation: {REPORTED['primary']} %)")
 
 # %%
 pub_run = P.PuppeteerRun(pub_recipe, cnn_recipe)
-puppeteer, pub_history = P.load_or_train_puppeteer(pub_run, primary)
+sweep = dict(zip(SYM_BUDGETS, P.load_or_train_budgets(pub_run, primary, SYM_BUDGETS), strict=True))
+puppeteer, pub_history = sweep[SYM_STEPS]  # the longest run
 eval3 = P.offsets_for(puppeteer, 3)  # evaluation mode, as the published notebook evaluates
 train3 = P.training_offsets(puppeteer, 3, seed=SEED)  # training mode: what the loss saw, averaged over dropout
 pub_pred, trn_pred = P.predict_many(primary, [eval3, train3], x_test)
@@ -234,7 +245,8 @@ results = pd.DataFrame({
 results.round(2)
 
 # %% [markdown]
-# **Table.** Accuracy in %, the published notebook's printout beside this re-run on the test images. "Other digits"
+# **Table.** Accuracy in %, the published notebook's printout beside this re-run on the test images (the primary's
+# accuracy on all 10,000 of them, the rest on the first {glue:text}`eval_images`). "Other digits"
 # is the accuracy on the images of digits 0–2 and 4–9 (retain accuracy), "digit 3" the fraction of 3s still called 3
 # (forget accuracy). *Evaluation mode* is the published protocol: the symbiote's batch norms use their running
 # statistics and dropout is off. *Training-mode offsets* are the offsets the symbiote produces in training mode (batch
@@ -267,7 +279,7 @@ plt.show()
 #   {glue:text}`trn_overall:.2f` % (published: 88.94 %; with the 3s about a tenth of the images, an overall accuracy
 #   near 89 % is what forgetting them costs).
 #
-# {glue:text}`trn_conclusion` Section 3 shows why evaluation mode fails: the symbiote's batch norms never see a batch
+# {glue:text}`trn_conclusion` Sections 3 and 4 show why evaluation mode fails: the symbiote's batch norms never see a batch
 # with any real variance. The training-mode number is one short run and a fragile one: runs that differ only in the
 # order of floating-point sums (for example the number of CPU threads) have ended anywhere from all 3s removed to a
 # tenth of them left, so read it as one draw, not as a property of the design.
@@ -292,14 +304,134 @@ print(f"loss terms over the first / last {window} steps: cross-entropy "
       f"{np.mean(pub_history['ce'][:window]):.3f} -> {np.mean(pub_history['ce'][-window:]):.3f}, inhibition "
       f"{np.mean(pub_history['inhibit'][:window]):.3f} -> {np.mean(pub_history['inhibit'][-window:]):.3f}")
 
+
 # %% [markdown]
-# ## 3. What the published symbiote computes
+# ## 3. The budget: does a longer run get closer?
+#
+# The same run, evaluated after each of {glue:text}`sym_budgets` steps (a longer budget continues the shorter run, so
+# all are points of one training run), in both readings, on the first {glue:text}`eval_images` test images and on as
+# many images of the validation split, the 20 % of the training set held out as the published notebook holds out
+# its own:
+
+# %%
+val_x, val_y = P.training_data(cnn_recipe.train_fraction, cnn_recipe.seed, device)[1]
+splits = {"test": (x_test, y_test), "validation": (val_x[:EVAL_IMAGES], val_y[:EVAL_IMAGES])}
+sweep_df = pd.DataFrame(P.budget_scores(primary, {b: net for b, (net, _) in sweep.items()}, splits, 3, SEED))
+sweep_table = sweep_df.pivot_table(index=["split", "mode"], columns="steps", values=["overall", "other", "digit"])
+sweep_table.round(2)
+
+# %% [markdown]
+# **Table.** Accuracy in % (overall, other digits, digit 3) of the published symbiote after each budget, evaluated
+# as published (evaluation mode) and with its training-mode offsets, on the test images and on the validation split.
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), sharex=True)
+plots_published.budget_sweep(sweep_df, REPORTED, 63_000, "test", axes=axes)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# **Figure.** Overall, other-digit and digit-3 accuracy on the test images against the symbiote's steps (log scale):
+# evaluation mode solid, training-mode offsets dashed; the star is the published printout at 63,000 steps.
+
+# %%
+fig, ax = plt.subplots(figsize=(8, 3.6))
+plots_published.batch_norm_history(pub_history, ax=ax)
+plt.show()
+
+# %% [markdown]
+# **Figure.** The symbiote's two batch norms after every step of the longest run: running variance (solid; the first
+# batch norm's largest, the second's median) and the mean magnitude of each one's input normalised by the running
+# statistics in evaluation mode (dashed; training mode gives about 1, the dotted line).
+
+# %%
+def sweep_value(split, mode, key, steps=SYM_STEPS):
+    row = sweep_df[(sweep_df["split"] == split) & (sweep_df["mode"] == mode) & (sweep_df["steps"] == steps)]
+    return float(row[key].iloc[0])
+
+
+for split in splits:
+    for mode, tag in (("evaluation mode", "eval"), ("training mode", "train")):
+        for key in ("overall", "other", "digit"):
+            glue(f"sweep_{split}_{tag}_{key}", sweep_value(split, mode, key))
+for key in ("overall", "other", "digit"):
+    glue(f"sweep_first_eval_{key}", sweep_value("test", "evaluation mode", key, SYM_BUDGETS[0]))
+eval_best = max(sweep_value("test", "evaluation mode", "other", b) for b in SYM_BUDGETS)
+glue("sweep_eval_best_other", eval_best)
+glue("sym_first", SYM_BUDGETS[0])
+first_state, last_state = sweep[SYM_BUDGETS[0]][1], pub_history
+glue("bn2_z_first", first_state["bn2_z"][-1])
+glue("bn2_var_first", first_state["bn2_var"][-1])
+glue("bn2_z_trend", "further from" if abs(last_state["bn2_z"][-1] - 1) > abs(first_state["bn2_z"][-1] - 1)
+     else "closer to")
+within = {mode: all(abs(sweep_value(split, mode, key) - REPORTED[key]) <= 2 for split in splits
+                    for key in ("overall", "other", "digit")) for mode in ("evaluation mode", "training mode")}
+glue("train_within", "reproduces" if within["training mode"] else "does not reproduce")
+print({mode: ok for mode, ok in within.items()}, "(all three published numbers within 2 points on both splits)")
+
+# %% [markdown]
+# Evaluated as published, no budget comes close: the other digits score {glue:text}`sweep_first_eval_other:.1f` %
+# after {glue:text}`sym_first` steps and {glue:text}`sweep_test_eval_other:.1f` % after
+# {glue:text}`sym_steps` (best {glue:text}`sweep_eval_best_other:.1f` %; published 99.22 %). The batch-norm figure
+# shows what moves meanwhile: the second batch norm's median running variance goes from
+# {glue:text}`bn2_var_first:.1e` after the first budget to {glue:text}`bn2_var:.1e` after the last, and its
+# evaluation-mode inputs move {glue:text}`bn2_z_trend` 1 (mean |z| {glue:text}`bn2_z_first:.1f`, then
+# {glue:text}`bn2_z:.1f`). The training-mode offsets of the longest run
+# {glue:text}`train_within` the published printout within 2 points: overall
+# {glue:text}`sweep_test_train_overall:.2f` %, other digits {glue:text}`sweep_test_train_other:.2f` %, digit 3 {glue:text}`sweep_test_train_digit:.2f` % on the
+# test images, and {glue:text}`sweep_validation_train_overall:.2f` / {glue:text}`sweep_validation_train_other:.2f` /
+# {glue:text}`sweep_validation_train_digit:.2f` % on the validation split (published 88.94 / 99.22 / 0.00 %). The
+# split makes no difference to either reading.
+#
+# Evaluation and training mode differ in two ways: the batch norms' statistics (running or the batch's own) and
+# dropout (off, or on and averaged over draws). Which of the two keeps evaluation mode away, on the longest run:
+
+# %%
+readings = {name: P.offsets_read(puppeteer, 3, statistics, dropout, seed=SEED)
+            for name, (statistics, dropout) in P.READINGS.items()}
+reading_scores = {name: P.scores(pred, y_test, 3)
+                  for name, pred in zip(readings, P.predict_many(primary, list(readings.values()), x_test),
+                                        strict=True)}
+readings_df = pd.DataFrame(reading_scores).T[["overall", "other", "digit"]]
+for name, tag in zip(P.READINGS, ("eval", "running_dropout", "batch_nodropout", "train"), strict=True):
+    glue(f"reading_{tag}_other", reading_scores[name]["other"])
+    glue(f"reading_{tag}_digit", reading_scores[name]["digit"])
+running_fails = all(reading_scores[n]["other"] < base["other"] - 10 for n, (st, _) in P.READINGS.items()
+                    if st == "running")
+batch_works = all(reading_scores[n]["other"] >= base["other"] - 2 for n, (st, _) in P.READINGS.items() if st == "batch")
+glue("reading_sentence",
+     "the running statistics decide the damage: with them the other digits fail whether dropout is on or off, with "
+     "the batch's own they are kept either way" if running_fails and batch_works else
+     "neither difference alone decides it in this run (the table shows each)")
+readings_df.round(2)
+
+# %% [markdown]
+# **Table.** Accuracy in % on the test images with the longest run's offsets for digit 3, read with each combination
+# of batch-norm statistics and dropout (evaluation mode is the first row, training mode the last).
+#
+# In this run {glue:text}`reading_sentence`: other digits {glue:text}`reading_eval_other:.1f` % (running statistics,
+# no dropout) and {glue:text}`reading_running_dropout_other:.1f` % (running, dropout), against
+# {glue:text}`reading_batch_nodropout_other:.1f` % (batch, no dropout) and {glue:text}`reading_train_other:.1f` %
+# (batch, dropout). Removing the 3s, though, needs dropout too: with the batch's statistics and no dropout
+# {glue:text}`reading_batch_nodropout_digit:.1f` % of them are left, against {glue:text}`reading_train_digit:.2f` %
+# with dropout averaged; the offsets were learnt as an average over dropout draws, and switching dropout off changes
+# them. So, by experiment: within {glue:text}`sym_steps` steps neither the budget nor the split is what keeps this
+# re-run from the published evaluation-mode numbers; the batch norms' running statistics are what wreck the other
+# digits. Whether some run of 63,000 steps gets them to settle (the published printout says its run did) this budget
+# cannot tell, and two differences stay untested: Kaggle's copy of MNIST (not available offline here) and other
+# seeds (each costs the whole sweep again, about three minutes).
+# %% [markdown]
+# ## 4. What the published symbiote computes
 #
 # **The digit it is asked about does not reach it.** In training, every batch holds 16 copies of the one-hot vector
 # for 3. Batch norm {cite}`ioffe2015batchnorm` subtracts the batch mean, which for identical rows is the row itself,
-# so the first batch norm outputs its learned shift β whatever the input (to within rounding), and passes back no
-# gradient to the layer before it (in exact arithmetic). The symbiote is trained as a network with no input: a
-# generator of one set of offsets, varied only by dropout.
+# so the first batch norm outputs its learned shift β whatever the input (to within rounding), and in exact
+# arithmetic passes back no gradient to the layer before it. In floating point a little gets through: on one training
+# batch of the longest run the largest gradient on the first linear layer is {glue:text}`grad_first:.1e`, against
+# {glue:text}`grad_bn1:.1e` on the batch norm's own scale and shift. That is rounding, amplified by the division by
+# √ε, and Adam, which scales each parameter's step by its own gradient history, turns it into steps of about the
+# learning rate: the first layer moves, in directions set by rounding. Either way the symbiote is trained as a network
+# with no input: a generator of one set of offsets, varied only by dropout.
 #
 # **Its batch norms learn a variance of almost zero.** The first batch norm's batch variance is 0 at every step, so its
 # running variance decays from 1 toward 0. The second one sees rows that differ only through dropout applied to
@@ -310,6 +442,12 @@ print(f"loss terms over the first / last {window} steps: cross-entropy "
 
 # %%
 bn1, bn2 = puppeteer.base[1], puppeteer.base[5]
+train_x, train_y = P.training_data(cnn_recipe.train_fraction, cnn_recipe.seed, device)[0]
+grads = P.first_layer_gradients(puppeteer, primary, train_x, train_y, pub_recipe, seed=SEED)
+glue("grad_first", grads["first"])
+glue("grad_bn1", grads["bn1"])
+print(f"largest gradient on one batch: first linear layer {grads['first']:.1e}, first batch norm {grads['bn1']:.1e}, "
+      f"heads {grads['heads']:.1e}")
 with torch.no_grad():
     a2 = puppeteer.base[:5](P.one_hot(torch.tensor([3], device=device)))  # into the second batch norm, eval mode
     z2 = ((a2 - bn2.running_mean) / (bn2.running_var + bn2.eps).sqrt()).abs().mean().item()
@@ -329,9 +467,10 @@ print(f"mean |offset|: evaluation mode {size_eval:.2f}, training mode {size_trai
 # {glue:text}`bn2_var:.1e` (second, median). In evaluation mode the second batch norm's normalised inputs have mean
 # magnitude {glue:text}`bn2_z:.1f`, where training gave them about 1, and the offsets grow from a mean magnitude of
 # {glue:text}`size_train:.2f` (training mode) to {glue:text}`size_eval:.2f` (evaluation mode; tanh is bounded by 1).
-# The published run trained 630 times longer, and its printout shows that its evaluation mode worked; whether a long
-# run always gets the statistics to settle, or the published one happened to, a short re-run cannot tell. Either way
-# the design makes evaluation depend on variances that are zero, or nearly, by construction.
+# The published run trained {glue:text}`sym_factor:.0f` times longer, and its printout shows that its evaluation mode
+# worked; over the budgets of section 3 the statistics move away from settling, and whether a long run always gets
+# them to settle, or the published one happened to, this re-run cannot tell. Either way the design makes evaluation
+# depend on variances that are zero, or nearly, by construction.
 #
 # The same division makes the symbiote unusable for any other digit. The vector for 7 differs from the running mean by
 # 1 in two places; divided by √ε, it saturates the offsets:
@@ -393,7 +532,7 @@ abl_df.round(2)
 # {glue:text}`ablation_sentence` (The confusion matrices above show which digits the 3s become.) Nothing here says *why* these offsets work: they are
 # {glue:text}`n_offsets` constants found by gradient descent, and the code does not look inside them.
 #
-# ## 4. The published design under the write-up's rules
+# ## 5. The published design under the write-up's rules
 #
 # Where the code and the write-up conflict, the write-up's rules are: a symbiote of **at most half** the primary's
 # parameters, edits to the **hidden layers only**, and a symbiote that inhibits **any digit on command**. The same
@@ -462,7 +601,7 @@ print(", ".join(f"{k} {v:.2f}" for k, v in rules_summary.items()))
 # batches, evaluation mode works for this variant: the design can take a command once its batch norms see one. At
 # this budget it misses chapter 5's targets (the figure shows by how much, digit by digit).
 #
-# ## 5. Write-up, published code and this book, point by point
+# ## 6. Write-up, published code and this book, point by point
 #
 # | | write-up | published code | this book |
 # |---|---|---|---|
@@ -474,7 +613,7 @@ print(", ".join(f"{k} {v:.2f}" for k, v in rules_summary.items()))
 # | pruning | BIMT + magnitude pruning induce polysemanticity | none for MNIST (the pruning notebook is BIMT's in-context regression example) | BIMT + progressive magnitude pruning (chapter 3) |
 # | primary | a small CNN | 0.9 M parameters, batch norm, dropout; 99.226 % on its validation split | 2 convolutions + 2 linear layers, ≥ 99 % on the test set (chapter 2) |
 #
-# ## 6. Which claims the published code supports
+# ## 7. Which claims the published code supports
 #
 # Each claim of {doc}`../book/claims`, checked against the published code by these rules:
 #
@@ -507,7 +646,8 @@ v_circuits = "not supported" if fc2_only <= max(0.5, trn["digit"] + 1.0) else "n
 step_ratio = (pub_history["seconds"] / (SYM_STEPS * 16)) / (cnn_history["seconds"] / (CNN_STEPS * CNN_BATCH))
 glue("step_ratio", step_ratio)
 as_published = {
-    "digit3": f"evaluated as published: {v_digit3} (forget {pub['digit']:.2f} %, drop {pub_drop:.1f} points); its "
+    "digit3": f"after {SYM_STEPS:,} of the published 63,000 symbiote steps ({100 * SYM_STEPS / 63_000:.1f} %), "
+              f"primary {cnn_acc:.2f} %; evaluated as published: {v_digit3} (forget {pub['digit']:.2f} %, drop {pub_drop:.1f} points); its "
               f"training-mode offsets: {v_digit3_train} (forget {trn['digit']:.2f} %, drop {trn_drop:.2f} points); "
               f"under the write-up's rules: {v_digit3_rules} (forget {rules_summary['digit3_forget']:.2f} %, drop "
               f"{rules_summary['digit3_drop']:.2f} points)",
@@ -563,14 +703,20 @@ print(f"this run: {cpu_seconds:.0f} s of CPU time, {wall_seconds:.0f} s of wall 
 # {glue:text}`trn_sentence` ({glue:text}`trn_digit:.2f` % of the 3s left, a retain drop of
 # {glue:text}`trn_drop:.2f` points; one fragile draw), but evaluated the published way they wreck the primary (retain drop
 # {glue:text}`pub_drop:.1f` points), because its batch norms divide by variances that are zero by construction. The
-# published numbers are therefore not reproduced at this budget; they depend on a long run letting those statistics
-# settle. The result supports the first claim in its weakest form (a frozen network can be made to stop recognising
+# published numbers are therefore not reproduced in evaluation mode at any budget up to {glue:text}`sym_steps` steps
+# ({glue:text}`sym_fraction:.1%` of the published budget), on the test images or the validation split, with a
+# primary at the published accuracy; the experiment of section 3 puts the gap on the batch norms' running statistics,
+# not on dropout, the split or (within this range) the budget. The training-mode offsets
+# {glue:text}`train_within` the published printout within 2 points. The result supports the first claim in its weakest form (a frozen network can be made to stop recognising
 # one digit by adding constant offsets to its activations) and none of the others: the code cannot speak to weights
 # against activations, to compression at half size, to pruning or to learned circuits. Held to the write-up's rules,
 # the same design leaves {glue:text}`rules_forget_mean:.1f` % of an inhibited digit on average after
 # {glue:text}`rules_steps` steps. The claims page carries these findings in its "as published" column.
 #
 # The whole chapter took {glue:text}`cpu_seconds:.0f` s of CPU time ({glue:text}`wall_seconds:.0f` s of wall time)
-# on the machine that built this book, training included; with the cached networks it takes a few seconds. Every
-# number comes from one seed and a scaled budget: a reader with a GPU can set `CNN_STEPS = 21000`, `CNN_BATCH = 16`
-# and `SYM_STEPS = 63000` to run the published budget.
+# on the machine that built this book, training included; with the cached networks it takes a few seconds. About
+# {glue:text}`cnn_seconds:.0f` s of it is the primary: a primary at the published 99 % costs more than the four minutes
+# this appendix was meant to take, and the sweep adds {glue:text}`sym_seconds:.0f` s, so we chose the published
+# accuracy over the time limit. Every number comes from one seed and a scaled budget: a reader with a GPU can set
+# `CNN_STEPS = 21000`, `CNN_BATCH = 16` and `SYM_BUDGETS = [100, 1000, 10000, 63000]` to run the published budget
+# (each budget continues the cached shorter one).
