@@ -314,7 +314,7 @@ print(f"loss terms over the first / last {window} steps: cross-entropy "
 # its own:
 
 # %%
-val_x, val_y = P.training_data(cnn_recipe.train_fraction, cnn_recipe.seed, device)[1]
+(train_x, train_y), (val_x, val_y) = P.training_data(cnn_recipe.train_fraction, cnn_recipe.seed, device)
 splits = {"test": (x_test, y_test), "validation": (val_x[:EVAL_IMAGES], val_y[:EVAL_IMAGES])}
 sweep_df = pd.DataFrame(P.budget_scores(primary, {b: net for b, (net, _) in sweep.items()}, splits, 3, SEED))
 sweep_table = sweep_df.pivot_table(index=["split", "mode"], columns="steps", values=["overall", "other", "digit"])
@@ -461,7 +461,6 @@ readings_df.round(2)
 
 # %%
 bn1, bn2 = puppeteer.base[1], puppeteer.base[5]
-train_x, train_y = P.training_data(cnn_recipe.train_fraction, cnn_recipe.seed, device)[0]
 grads = P.first_layer_gradients(puppeteer, primary, train_x, train_y, pub_recipe, seed=SEED)
 glue("grad_first", grads["first"])
 glue("grad_bn1", grads["bn1"])

@@ -230,7 +230,7 @@ def one_hot(digits: torch.Tensor) -> torch.Tensor:
 
 @contextmanager
 def _norm_statistics_kept(puppeteer: nn.Module):
-    """Batch norms in training mode inside, their running statistics (and batch counts) as before on exit."""
+    """Whatever runs inside, the batch norms' running statistics (and batch counts) are as before on exit."""
     norms = [m for m in puppeteer.modules() if isinstance(m, nn.BatchNorm1d)]
     saved = [{k: v.clone() for k, v in m.named_buffers()} for m in norms]
     try:
@@ -255,14 +255,7 @@ def training_offsets(puppeteer: PuppeteerNet, digit: int, n: int = 64, seed: int
     """The offsets the symbiote produces in *training* mode for a batch of ``n`` copies of one digit's one-hot vector
     (batch statistics, dropout on), averaged over the batch: (1, *shape) per layer. Its running statistics are left
     as they are."""
-    device = next(puppeteer.parameters()).device
-    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []), _norm_statistics_kept(puppeteer):
-        torch.manual_seed(seed)
-        try:
-            out = puppeteer.train()(one_hot(torch.full((n,), digit, device=device)))
-        finally:
-            puppeteer.eval()
-    return {name: v.mean(0, keepdim=True) for name, v in out.items()}
+    return offsets_read(puppeteer, digit, "batch", True, n, seed)
 
 
 # --- the loss ------------------------------------------------------------------------------------------------------
