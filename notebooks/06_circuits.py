@@ -45,14 +45,19 @@ if "google.colab" in sys.modules:
 # The chapter ends with the audit of every claim of the write-up; the {doc}`../book/claims` page collects it.
 
 # %% tags=["parameters"]
-STEPS = 120  # optimisation steps of every symbiote trained in this chapter (chapter 4's recipe otherwise) ...
-BATCH_SIZE = 96  # ... and images per step (fewer than chapter 4's), to fit the chapter's time budget
+# steps of every symbiote trained here (chapter 4's recipe otherwise) ...
+STEPS = 120
+# ... and images per step (fewer than chapter 4's), for the time budget
+BATCH_SIZE = 96
 HELD_OUT = 15  # two-digit interventions (of the 45) never shown in training
-SIZES = ((8, 2), (32, 12), (64, 48))  # (trunk width, rank) of the size sweep: ~8 %, ~45 %, ~150 % of the primary
-STEER_LR_FACTORS = (1.0,)  # learning rates tried for the steering symbiote, as multiples of the symbiote's
+# (trunk width, rank) of the size sweep: ~8 %, ~45 %, ~150 % of the primary
+SIZES = ((8, 2), (32, 12), (64, 48))
+# learning rates of the steering symbiote, as multiples of the symbiote's
+STEER_LR_FACTORS = (1.0,)
 N_PAIR_IMAGES = 2000  # test images for the many two-digit evaluations
 N_NULL = 1000  # random rankings that give the chance level of a correlation
-SEED = 0  # seeds the planted circuits, the held-out pairs, the random rankings and every symbiote and editor here
+# seeds the planted circuits, held-out pairs, random rankings and every editor
+SEED = 0
 
 # %%
 from symbiote_lite.params import check_range
@@ -61,64 +66,49 @@ STEPS = check_range("STEPS", STEPS, 10, 5000, integer=True)
 BATCH_SIZE = check_range("BATCH_SIZE", BATCH_SIZE, 8, 4096, integer=True)
 HELD_OUT = check_range("HELD_OUT", HELD_OUT, 1, 40, integer=True)
 if not SIZES or any(len(s) != 2 for s in SIZES):
-    raise ValueError(f"parameter SIZES={SIZES!r} must be a non-empty tuple of (trunk width, rank) pairs")
+    raise ValueError(
+        f"parameter SIZES={SIZES!r} must be a non-empty tuple of "
+        "(trunk width, rank) pairs"
+    )
 for width, rank in SIZES:
     check_range("SIZES width", width, 1, 512, integer=True)
     check_range("SIZES rank", rank, 1, 256, integer=True)
 if not STEER_LR_FACTORS:
-    raise ValueError("parameter STEER_LR_FACTORS=() must list at least one learning-rate factor")
+    raise ValueError(
+        "parameter STEER_LR_FACTORS=() must list at least one factor"
+    )
 for factor in STEER_LR_FACTORS:
     check_range("STEER_LR_FACTORS", factor, 1e-3, 1e3)
-N_PAIR_IMAGES = check_range("N_PAIR_IMAGES", N_PAIR_IMAGES, 100, 10_000, integer=True)
+N_PAIR_IMAGES = check_range(
+    "N_PAIR_IMAGES", N_PAIR_IMAGES, 100, 10_000, integer=True
+)
 N_NULL = check_range("N_NULL", N_NULL, 100, 100_000, integer=True)
 SEED = check_range("SEED", SEED, 0, 2**31 - 1, integer=True)
 
 # %%
-from dataclasses import replace
-
 import matplotlib.pyplot as plt
-import pandas as pd
-import torch
 
-from symbiote_lite import bimt, default_device, plots
-from symbiote_lite import circuits as C
-from symbiote_lite import editors as E
-from symbiote_lite.artifacts import config_hash
-from symbiote_lite.data import load_mnist, train_val_split
-from symbiote_lite.evaluate import BaselineConfig, load_primaries
-from symbiote_lite.primary import PrimaryConfig, count_parameters, load_or_train, predict
-from symbiote_lite.report import glue as glue_raw
-from symbiote_lite.symbiote import SymbioteConfig, edited_logits, edited_predict, load_or_train_symbiote
+from symbiote_lite import default_device, plots
+from symbiote_lite import plots_circuits as P
+from symbiote_lite import replication as R
+from symbiote_lite import stages as S
+from symbiote_lite.data import load_mnist
+from symbiote_lite.primary import count_parameters
+from symbiote_lite.report import glue, glue_all, rounded
 
 device = default_device()
-x_train, y_train = load_mnist("train", device)
-x_test, y_test = load_mnist("test", device)
-primaries = load_primaries(device)  # chapter 3's caches: {"dense"/"pruned": (model, masks, key)}
-dense, _, dense_key = primaries["dense"]
-n_primary = count_parameters(dense)
-# chapter 4's symbiote and training recipe, under this chapter's seed (SEED = 0: chapter 4's own symbiotes; another
-# seed trains them anew, so every trained network of this chapter changes with SEED; the primaries stay chapter 3's)
-recipe = replace(SymbioteConfig(), seed=SEED)
-symbiote, sym_history = load_or_train_symbiote(dense, None, recipe, "dense", dense_key)
-eye = torch.eye(10, device=device)
-base_pred = predict(dense, x_test)
-print(f"device: {device.type}; primary: {n_primary} parameters; chapter 4 symbiote: {recipe}")
-
-
-def glue(name: str, value) -> None:
-    """Glue a plain Python value: numpy and torch scalars print as np.float64(...), which MyST cannot format."""
-    glue_raw(name, value.item() if hasattr(value, "item") else value)
-
-
-def rounded(df: pd.DataFrame) -> str:
-    """A table as text for nbval: percentages and points to 1 decimal, other numbers to 2."""
-    digits = {c: 1 if ("%" in c or "points" in c) else 2 for c in df.columns}
-    return df.round(digits).to_string()
-
-
-def central_95(values: torch.Tensor) -> tuple[float, float]:
-    """The interval holding the central 95 % of ``values`` (all entries pooled)."""
-    return tuple(values.flatten().double().quantile(torch.tensor([0.025, 0.975], dtype=torch.float64)).tolist())
+config = S.CircuitsConfig(
+    seed=SEED, steps=STEPS, batch_size=BATCH_SIZE, held_out=HELD_OUT,
+    sizes=SIZES, steer_lr_factors=STEER_LR_FACTORS,
+    n_pair_images=N_PAIR_IMAGES, n_null=N_NULL,
+)
+train, test = load_mnist("train", device), load_mnist("test", device)
+# the primaries of chapters 2-3 and chapter 4's symbiotes under SEED (SEED = 0:
+# the chapters' own networks; another seed trains every network anew)
+setting = S.setting(config, device, train, test, progress=True)
+n_primary = count_parameters(setting.dense)
+print(f"device: {device.type}; primary: {n_primary} parameters")
+print(config)
 
 # %% [markdown]
 # ## 1. Planted circuits: a primary whose answer we know
@@ -143,59 +133,35 @@ def central_95(values: torch.Tensor) -> tuple[float, float]:
 # it on the test set.
 
 # %%
-planted, planted_keys = {}, {}
-for kind in C.KINDS:
-    config = C.PlantedConfig(kind=kind, seed=SEED)
-    planted[kind] = C.load_or_plant(dense, config, dense_key)
-    planted_keys[kind] = config_hash(C.PlantedRun(config, dense_key))
-members = {kind: C.membership(kind, dense.fc1.out_features).to(device) for kind in C.KINDS}
-names = {"mono": "monosemantic", "poly": "polysemantic"}
-
-ablation = {}
-planted_rows = []
-for kind, model in planted.items():
-    pred = predict(model, x_test)
-    base_acc = C.per_class_accuracy_matrix(pred[None], y_test)[0]
-    acc = C.per_class_accuracy_matrix(C.ablated_logits(model, x_test, members[kind]).argmax(-1), y_test)
-    ablation[names[kind]] = acc.cpu()
-    off = ~torch.eye(10, dtype=torch.bool, device=acc.device)
-    _, h = C.fc1_activations(model, x_test)
-    responds = bimt.classes_responded(C.class_mean(h, y_test).T, 0.5).float()  # classes per unit (≥ ½ its max)
-    planted_rows.append({
-        "variant": names[kind],
-        "test accuracy (%)": 100 * (pred == y_test).float().mean().item(),
-        "classes per unit": responds.mean().item(),
-        "own class after ablation (%, worst)": 100 * acc.diagonal().max().item(),
-        "other classes: largest drop (points)": 100 * (base_acc[None].expand_as(acc) - acc)[off].max().item(),
-        "other classes: mean accuracy (%)": 100 * acc[off].mean().item(),
-    })
-planted_table = pd.DataFrame(planted_rows).set_index("variant")
-for kind in C.KINDS:
-    row = planted_table.loc[names[kind]]
-    glue(f"planted_{kind}_acc", row["test accuracy (%)"])
-    glue(f"planted_{kind}_classes_per_unit", row["classes per unit"])
-    glue(f"planted_{kind}_other_drop", row["other classes: largest drop (points)"])
+planted = S.planted_stage(setting, progress=True)
+glue_all(planted.glue_values())
 
 # %%
-print(rounded(planted_table))
-dense_acc = 100 * (base_pred == y_test).float().mean().item()
+print(rounded(planted.primary_table()))
+base_pred = setting.base_pred()
+dense_acc = 100 * base_pred.eq(setting.y_test).float().mean().item()
 glue("dense_acc", dense_acc)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-for kind in C.KINDS:
-    removed = planted_table.loc[names[kind], "own class after ablation (%, worst)"] <= 1.0
-    print(f"{names[kind]}: ablating a circuit leaves at most 1 % of its class: {removed}")
-    assert removed, f"{kind}: ablating a circuit must remove its class"
-only_own = planted_table.loc["monosemantic", "other classes: largest drop (points)"] <= 0
+table = planted.primary_table()
+for name in table.index:
+    removed = table.loc[name, "own class after ablation (%, worst)"] <= 1.0
+    print(f"{name}: ablating a circuit leaves at most 1 % of its class: "
+          f"{removed}")
+    assert removed, f"{name}: ablating a circuit must remove its class"
+drop = table.loc["monosemantic", "other classes: largest drop (points)"]
+only_own = drop <= 0
 print(f"monosemantic: ablation lowers no other class: {only_own}")
-accurate = bool((planted_table["test accuracy (%)"] >= dense_acc - 2).all())
-print(f"every planted primary within 2 points of the dense one's accuracy: {accurate}")
+accurate = bool((table["test accuracy (%)"] >= dense_acc - 2).all())
+print("every planted primary within 2 points of the dense one's accuracy: "
+      f"{accurate}")
 assert only_own, "mono: only class k may drop"
 assert accurate, "a planted primary lost > 2 points of accuracy"
 
 # %%
-plots.ablation_matrices(ablation)
+plots.ablation_matrices({S.VARIANT_NAMES[k]: m
+                         for k, m in planted.ablation.items()})
 plt.show()
 
 # %% [markdown]
@@ -222,47 +188,13 @@ plt.show()
 # planted primary, is the reference an independent method reaches.
 
 # %%
-glue("steps", STEPS)
-glue("recipe_steps", recipe.steps)
-glue("batch_size", BATCH_SIZE)
-glue("recipe_batch_size", recipe.batch_size)
-short = E.with_steps(recipe, STEPS, batch_size=BATCH_SIZE)
-null_auc = {kind: C.random_auroc(members[kind].cpu(), N_NULL, SEED).mean(1) for kind in C.KINDS}
-planted_edits, planted_scores = {}, []
-for kind, model in planted.items():
-    sym, _ = load_or_train_symbiote(model, None, short, f"planted-{kind}", planted_keys[kind])
-    with torch.no_grad():
-        diffs = sym(eye)
-    s = E.scores_under(edited_predict(model, diffs, x_test), y_test, eye, base=predict(model, x_test))
-    norms = C.neuron_edit_norms(diffs, "fc1")  # (10, 64)
-    importance = C.fc1_ablation_importance(model, x_test, y_test)
-    planted_edits[names[kind]] = norms.cpu()
-    auc, prec = C.auroc(norms, members[kind]), C.precision_at_k(norms, members[kind])
-    planted_scores.append({
-        "variant": names[kind],
-        "forget (%, mean)": 100 * s["forget"].mean().item(),
-        "retain drop (points, mean)": 100 * s["drop"].mean().item(),
-        "AUROC symbiote": auc.mean().item(),
-        "precision@|S| symbiote": prec.mean().item(),
-        "AUROC ablation": C.auroc(importance, members[kind]).mean().item(),
-        "AUROC chance (97.5 %)": null_auc[kind].quantile(0.975).item(),
-        "_auc": auc.cpu(),
-    })
-planted_df = pd.DataFrame(planted_scores).set_index("variant")
-for kind in C.KINDS:
-    row = planted_df.loc[names[kind]]
-    glue(f"planted_{kind}_auroc", row["AUROC symbiote"])
-    glue(f"planted_{kind}_precision", row["precision@|S| symbiote"])
-    glue(f"planted_{kind}_auroc_ablation", row["AUROC ablation"])
-    glue(f"planted_{kind}_auroc_null", row["AUROC chance (97.5 %)"])
-    glue(f"planted_{kind}_forget", row["forget (%, mean)"])
-    glue(f"planted_{kind}_drop", row["retain drop (points, mean)"])
+glue_all({"steps": STEPS, "recipe_steps": config.recipe.steps,
+          "batch_size": BATCH_SIZE,
+          "recipe_batch_size": config.recipe.batch_size})
+print(rounded(planted.table()))
 
 # %%
-print(rounded(planted_df.drop(columns="_auc")))
-
-# %%
-plots.planted_edit_maps(planted_edits, {names[k]: members[k].cpu() for k in C.KINDS})
+P.planted_maps(planted)
 plt.show()
 
 # %% [markdown]
@@ -272,12 +204,7 @@ plt.show()
 # puts its dark cells on the dots.
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(12, 3.2), sharey=True)
-for ax, kind in zip(axes, C.KINDS, strict=True):
-    band = central_95(C.random_auroc(members[kind].cpu(), N_NULL, SEED))
-    plots.per_digit_scores({"symbiote": planted_df.loc[names[kind], "_auc"]}, null=band, ylabel="AUROC", ax=ax,
-                           null_label="random ranking (95 %)", legend=ax is axes[0])
-    ax.set(title=names[kind], ylim=(0, 1.05))
+P.planted_aurocs(planted)
 plt.show()
 
 # %% [markdown]
@@ -308,64 +235,14 @@ plt.show()
 # nothing about a *shared* representation.
 
 # %%
-importance = {
-    "fc1": C.fc1_ablation_importance(dense, x_test, y_test),
-    "conv2": C.conv2_ablation_importance(dense, x_test, y_test),
-}
-null = {layer: C.random_spearman(imp, N_NULL, SEED) for layer, imp in importance.items()}  # (N_NULL, 10)
-direct_run = E.DirectRun(recipe, BaselineConfig().direct_steps, dense_key)
-glue("direct_steps", direct_run.steps)
-direct_diffs, direct_seconds = E.load_or_optimise_direct(direct_run, dense)
-with torch.no_grad():
-    sym_diffs = symbiote(eye)
-
-
-def agreement(edit: dict) -> dict:
-    """Per layer: Spearman correlation per digit (10,), the cross matrix edit-for-d vs importance-for-d', and the
-    cosine similarity between the ten digits' edits."""
-    out = {}
-    for layer, imp in importance.items():
-        norms = C.neuron_edit_norms(edit, layer)  # (10, neurons)
-        out[layer] = {"rho": C.spearman(norms, imp).cpu(), "cross": C.spearman(norms[:, None], imp[None]).cpu(),
-                      "cos": C.edit_cosine(edit, layer).cpu()}
-    return out
-
-
-agree = {"symbiote": agreement(sym_diffs), "direct optimisation": agreement(direct_diffs)}
-
-
-def agreement_row(a: dict) -> dict:
-    row = {}
-    for layer in importance:
-        cross = a[layer]["cross"]
-        off = ~torch.eye(10, dtype=torch.bool)
-        row[f"ρ {layer} (mean)"] = a[layer]["rho"].mean().item()
-        row[f"own − other digits {layer}"] = (cross.diagonal().mean() - cross[off].mean()).item()
-        row[f"cos between digits {layer}"] = a[layer]["cos"][off].mean().item()
-    return row
-
-
-chance = {layer: null[layer].mean(1).quantile(0.975).item() for layer in importance}
-agree_df = pd.DataFrame({m: agreement_row(a) for m, a in agree.items()}).T
-agree_df.loc["random (97.5 % of the mean)"] = {f"ρ {layer} (mean)": chance[layer] for layer in importance}
-for layer in importance:
-    glue(f"rho_{layer}_symbiote", agree_df.loc["symbiote", f"ρ {layer} (mean)"])
-    glue(f"rho_{layer}_direct", agree_df.loc["direct optimisation", f"ρ {layer} (mean)"])
-    glue(f"rho_{layer}_chance", chance[layer])
-    glue(f"specificity_{layer}_symbiote", agree_df.loc["symbiote", f"own − other digits {layer}"])
-    glue(f"cos_{layer}_symbiote", agree_df.loc["symbiote", f"cos between digits {layer}"])
-    glue(f"cos_{layer}_direct", agree_df.loc["direct optimisation", f"cos between digits {layer}"])
+attribution = S.attribution_stage(setting, progress=True)
+glue_all(attribution.glue_values())
 
 # %%
-print(rounded(agree_df))
+print(rounded(attribution.table()))
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(13, 3.3), sharey=True)
-for ax, layer in zip(axes, importance, strict=True):
-    band = central_95(null[layer])
-    plots.per_digit_scores({m: a[layer]["rho"] for m, a in agree.items()}, null=band, ylabel="Spearman ρ", ax=ax,
-                           null_label="random ranking (95 %)", legend=ax is axes[0])
-    ax.set_title(f"{layer}: edit size vs ablation importance")
+P.agreement_panels(attribution)
 plt.show()
 
 # %% [markdown]
@@ -374,7 +251,8 @@ plt.show()
 # direct-optimisation baseline; the grey band holds 95 % of the correlations of random rankings.
 
 # %%
-plots.cross_correlation({m: a["fc1"]["cross"] for m, a in agree.items()})
+plots.cross_correlation({m: a["fc1"]["cross"]
+                         for m, a in attribution.agree.items()})
 plt.show()
 
 # %% [markdown]
@@ -407,57 +285,15 @@ plt.show()
 # run uses {glue:text}`n_steer_lrs` (learning rate {glue:text}`steer_lr`).
 
 # %%
-glue("n_steer_lrs", len(STEER_LR_FACTORS))
-(_, _), (x_val, y_val) = train_val_split(x_train, y_train, recipe.val_size, recipe.seed)
-steer_rows, steerers = [], {}
-for factor in STEER_LR_FACTORS:
-    run = E.EditorRun("steering", replace(recipe, lr=recipe.lr * factor), dense_key)
-    steerers[factor], _ = E.load_or_train_editor(run, dense)
-    with torch.no_grad():
-        val = E.validation_loss(E.steered_logits, dense, steerers[factor](eye), x_val, y_val, eye, recipe.inhibit_weight)
-    steer_rows.append({"learning rate": recipe.lr * factor, "validation loss": val})
-steer_df = pd.DataFrame(steer_rows)
-best = STEER_LR_FACTORS[int(steer_df["validation loss"].idxmin())]
-steering = steerers[best]
-with torch.no_grad():
-    offsets = steering(eye)
-    sym_val = E.validation_loss(edited_logits, dense, sym_diffs, x_val, y_val, eye, recipe.inhibit_weight)
-agree["steering"] = agreement(offsets)
-compare = {
-    "symbiote (weights)": E.scores_under(edited_predict(dense, sym_diffs, x_test), y_test, eye, base=base_pred),
-    "steering (activations)": E.scores_under(E.predict_under(E.steered_logits, dense, offsets, x_test), y_test, eye,
-                                             base=base_pred),
-}
-compare_df = pd.DataFrame({
-    name: {
-        "parameters": count_parameters(symbiote if "weights" in name else steering),
-        "forget (%, mean)": 100 * s["forget"].mean().item(),
-        "forget (%, worst)": 100 * s["forget"].max().item(),
-        "retain drop (points, mean)": 100 * s["drop"].mean().item(),
-        "retain drop (points, worst)": 100 * s["drop"].max().item(),
-        "validation loss": sym_val if "weights" in name else steer_df["validation loss"].min(),
-        "ρ fc1 (mean)": agree["symbiote" if "weights" in name else "steering"]["fc1"]["rho"].mean().item(),
-        "ρ conv2 (mean)": agree["symbiote" if "weights" in name else "steering"]["conv2"]["rho"].mean().item(),
-    }
-    for name, s in compare.items()
-}).T
-for key, name in (("weights", "symbiote (weights)"), ("steering", "steering (activations)")):
-    for col, short_name in (("forget (%, mean)", "forget"), ("retain drop (points, mean)", "drop"),
-                            ("forget (%, worst)", "forget_worst"), ("retain drop (points, worst)", "drop_worst"),
-                            ("ρ fc1 (mean)", "rho_fc1"), ("parameters", "params")):
-        glue(f"{key}_{short_name}", compare_df.loc[name, col])
-glue("steer_lr", recipe.lr * best)
+steering = S.steering_stage(setting, attribution, progress=True)
+glue_all(steering.glue_values())
 
 # %%
-print(steer_df.round(4).to_string(index=False))
-print(rounded(compare_df))
+print(steering.lr_table.round(4).to_string(index=False))
+print(rounded(steering.table()))
 
 # %%
-plots.forget_retain_bars(
-    {name: {"digit": list(range(10)), "forget": s["forget"].tolist(), "retain_drop": s["drop"].tolist()}
-     for name, s in compare.items()},
-    forget_target=0.005, drop_target=0.003,
-)
+P.steering_bars(steering)
 plt.show()
 
 # %% [markdown]
@@ -481,55 +317,14 @@ plt.show()
 # test images).
 
 # %%
-seen_pairs, held_pairs = E.split_pairs(HELD_OUT, recipe.seed)
-glue("n_seen_pairs", len(seen_pairs))
-glue("held_out", HELD_OUT)
-glue("n_pair_images", N_PAIR_IMAGES)
-z_seen, z_held = E.interventions_of(seen_pairs).to(device), E.interventions_of(held_pairs).to(device)
-x_pairs, y_pairs, base_pairs = x_test[:N_PAIR_IMAGES], y_test[:N_PAIR_IMAGES], base_pred[:N_PAIR_IMAGES]
-sweep_rows, sweep_groups = [], {}
-for width, rank in SIZES:
-    config = E.with_steps(recipe, STEPS, batch_size=BATCH_SIZE, hidden=width, rank=rank, max_fraction=4.0)
-    sym, _ = E.load_or_train_editor(E.EditorRun("weights", config, dense_key, held_out=HELD_OUT), dense)
-    with torch.no_grad():
-        singles = E.scores_under(edited_predict(dense, sym(eye), x_test), y_test, eye, base=base_pred)
-        seen = E.scores_under(edited_predict(dense, sym(z_seen), x_pairs), y_pairs, z_seen, base=base_pairs)
-        held = E.scores_under(edited_predict(dense, sym(z_held), x_pairs), y_pairs, z_held, base=base_pairs)
-        a = agreement(sym(eye))
-    fraction = count_parameters(sym) / n_primary
-    sweep_groups[fraction] = {"single digits": singles, "seen pairs": seen, "held-out pairs": held}
-    sweep_rows.append({
-        "width × rank": f"{width} × {rank}",
-        "parameters / primary": fraction,
-        "forget single (%)": 100 * singles["forget"].mean().item(),
-        "drop single (points)": 100 * singles["drop"].mean().item(),
-        "forget seen pairs (%)": 100 * seen["forget"].mean().item(),
-        "drop seen pairs (points)": 100 * seen["drop"].mean().item(),
-        "forget held-out pairs (%)": 100 * held["forget"].mean().item(),
-        "drop held-out pairs (points)": 100 * held["drop"].mean().item(),
-        "ρ fc1": a["fc1"]["rho"].mean().item(),
-        "ρ conv2": a["conv2"]["rho"].mean().item(),
-    })
-sweep_df = pd.DataFrame(sweep_rows).set_index("width × rank")
-fractions = sweep_df["parameters / primary"]
-half = fractions[fractions <= 0.5].idxmax() if (fractions <= 0.5).any() else fractions.idxmin()
-largest, tiny = fractions.idxmax(), fractions.idxmin()
-for tag, name in (("half", half), ("largest", largest), ("tiny", tiny)):
-    row = sweep_df.loc[name]
-    glue(f"sweep_{tag}_name", name)
-    glue(f"sweep_{tag}_fraction", 100 * row["parameters / primary"])
-    for col, key in (("forget single (%)", "forget"), ("drop single (points)", "drop"), ("ρ fc1", "rho_fc1"),
-                     ("ρ conv2", "rho_conv2"), ("forget seen pairs (%)", "seen_forget"),
-                     ("drop seen pairs (points)", "seen_drop"), ("forget held-out pairs (%)", "held_forget"),
-                     ("drop held-out pairs (points)", "held_drop")):
-        glue(f"sweep_{tag}_{key}", row[col])
+sweep = S.sweep_stage(setting, attribution, progress=True)
+glue_all(sweep.glue_values())
 
 # %%
-print(rounded(sweep_df))
+print(rounded(sweep.table()))
 
 # %%
-groups = sweep_groups[fractions[half]]
-plots.generalisation_strips({k: {"forget": v["forget"], "retain": v["retain"]} for k, v in groups.items()})
+P.half_size_strips(sweep)
 plt.show()
 
 # %% [markdown]
@@ -542,17 +337,7 @@ plt.show()
 # {glue:text}`sweep_half_seen_drop:.2f` points on the pairs it was trained on.
 
 # %%
-plots.size_sweep(
-    fractions.to_numpy(),
-    {
-        "forget accuracy (%)": {"single digits": sweep_df["forget single (%)"],
-                                "held-out pairs": sweep_df["forget held-out pairs (%)"]},
-        "retain drop (points)": {"single digits": sweep_df["drop single (points)"],
-                                 "held-out pairs": sweep_df["drop held-out pairs (points)"]},
-        "Spearman ρ with ablation": {"fc1": sweep_df["ρ fc1"], "conv2": sweep_df["ρ conv2"]},
-    },
-    references={"Spearman ρ with ablation": {f"chance, {layer} (97.5 %)": chance[layer] for layer in importance}},
-)
+P.sweep_panels(sweep, attribution.chance)
 plt.show()
 
 # %% [markdown]
@@ -581,9 +366,10 @@ plt.show()
 # 2. **It takes significantly longer to learn than the CNN.** Ratio of the symbiote's training time (chapter 4) to
 #    the primary's (chapter 2), both wall time on the machine that built them, so it measures the code as well as
 #    the method. *Supported* if ≥ 2, *partly* if between 1 and 2, *not supported* if < 1.
-# 3. **Pruning induces polysemanticity.** Chapter 3's test on all hidden neurons (classes responded to and class
-#    selectivity, dense vs pruned, permutation tests at 5 %): *supported* if "more polysemantic", *partly* if
-#    "mixed", otherwise *not supported*.
+# 3. **Pruning induces polysemanticity.** Chapter 3's measures on all hidden neurons, dense vs pruned: the pruned
+#    primary's neurons respond to more classes, and they are less selective. *Supported* if both, *partly* if one,
+#    otherwise *not supported*. (The same rule as the replication's; the table also prints the reading of chapter 3's
+#    permutation tests at 5 %.)
 # 4. **Half size forces compression** (so the symbiote must learn the primary's features). In the size sweep, the
 #    half-size symbiote's attribution agreement minus that of the symbiote larger than the primary, per layer:
 #    *supported* if it exceeds the chance spread (97.5 % quantile minus median of a random mean ρ) in both fc1 and
@@ -598,94 +384,15 @@ plt.show()
 #    if none.
 
 # %%
-pruned, pruned_masks, pruned_key = primaries["pruned"]
-pruned_symbiote, _ = load_or_train_symbiote(pruned, pruned_masks, recipe, "pruned", pruned_key)
-three = eye[[3]]
-digit3 = {}
-for label, model, sym in (("dense", dense, symbiote), ("pruned", pruned, pruned_symbiote)):
-    with torch.no_grad():
-        s = E.scores_under(edited_predict(model, sym(three), x_test), y_test, three, base=predict(model, x_test))
-    digit3[label] = {"forget": 100 * s["forget"].item(), "drop": 100 * s["drop"].item()}
-ok_forget = all(d["forget"] <= 0.5 for d in digit3.values())
-ok_drop = all(d["drop"] <= 0.3 for d in digit3.values())
-verdict1 = "supported" if ok_forget and ok_drop else "partly" if ok_forget else "not supported"
-
-_, primary_history = load_or_train(PrimaryConfig(), device)
-ratio = sym_history["seconds"] / primary_history["seconds"]
-verdict2 = "supported" if ratio >= 2 else "partly" if ratio >= 1 else "not supported"
-
-poly = bimt.compare_polysemanticity(bimt.polysemanticity(dense, x_test, y_test, 0.5),
-                                    bimt.polysemanticity(pruned, x_test, y_test, 0.5), seed=SEED)["all"]
-verdict3 = {"more polysemantic": "supported", "mixed": "partly"}.get(poly["verdict"], "not supported")
-
-spread = {layer: (null[layer].mean(1).quantile(0.975) - null[layer].mean(1).median()).item() for layer in importance}
-gain = {layer: sweep_df.loc[half, f"ρ {layer}"] - sweep_df.loc[largest, f"ρ {layer}"] for layer in importance}
-n_layers_better = sum(gain[layer] > spread[layer] for layer in importance)
-verdict4 = ["not supported", "partly", "supported"][n_layers_better]
-
-w, s_ = compare_df.loc["symbiote (weights)"], compare_df.loc["steering (activations)"]
-diffs_ws = [s_[c] - w[c] for c in ("forget (%, mean)", "retain drop (points, mean)")]  # > 0: weights better
-better, worse = sum(d > 0.1 for d in diffs_ws), sum(d < -0.1 for d in diffs_ws)
-verdict5 = ("supported" if better and not worse else "not supported" if not better else "partly")
-
-tests6 = {
-    "planted mono AUROC ≥ 0.9": bool(planted_df.loc["monosemantic", "AUROC symbiote"] >= 0.9),
-    "planted poly AUROC ≥ 0.9": bool(planted_df.loc["polysemantic", "AUROC symbiote"] >= 0.9),
-    "real ρ fc1 above chance": bool(agree_df.loc["symbiote", "ρ fc1 (mean)"] > chance["fc1"]),
-}
-verdict6 = ["not supported", "partly", "partly", "supported"][sum(tests6.values())]
-
-claims = pd.DataFrame([
-    ("inhibits digit 3", f"forget {digit3['dense']['forget']:.2f} % / {digit3['pruned']['forget']:.2f} %, retain drop "
-     f"{digit3['dense']['drop']:.2f} / {digit3['pruned']['drop']:.2f} points (dense / pruned)", verdict1),
-    ("learns slower than the CNN", f"training time ratio {ratio:.1f}×", verdict2),
-    ("pruning induces polysemanticity", f"classes per neuron {poly['classes'][0]:.2f} → {poly['classes'][1]:.2f}, "
-     f"selectivity {poly['selectivity'][0]:.2f} → {poly['selectivity'][1]:.2f}: {poly['verdict']}", verdict3),
-    ("half size forces compression", f"ρ half − ρ largest: fc1 {gain['fc1']:+.2f}, conv2 {gain['conv2']:+.2f} "
-     f"(chance spread {spread['fc1']:.2f}, {spread['conv2']:.2f})", verdict4),
-    ("weights beat activations", f"steering − weights: forget {diffs_ws[0]:+.2f}, drop {diffs_ws[1]:+.2f} points",
-     verdict5),
-    ("learns features and circuits", ", ".join(f"{test}: {'yes' if ok else 'no'}" for test, ok in tests6.items()),
-     verdict6),
-], columns=["claim", "measured", "verdict"])
-# How far the deciding number of each rule lies from its nearest threshold (same units as the rule): a small margin
-# means another seed or machine could give the other verdict.
-auc_m, auc_p = planted_df.loc["monosemantic", "AUROC symbiote"], planted_df.loc["polysemantic", "AUROC symbiote"]
-claims["margin"] = [
-    min(min(abs(0.5 - d["forget"]), abs(0.3 - d["drop"])) for d in digit3.values()),
-    min(abs(ratio - 2), abs(ratio - 1)),
-    min(abs(poly["p_classes"] - 0.05), abs(poly["p_selectivity"] - 0.05)),
-    min(abs(gain[layer] - spread[layer]) for layer in importance),
-    min(min(abs(d - 0.1), abs(d + 0.1)) for d in diffs_ws),
-    min(abs(auc_m - 0.9), abs(auc_p - 0.9), abs(agree_df.loc["symbiote", "ρ fc1 (mean)"] - chance["fc1"])),
-]
-claims["margin"] = claims["margin"].astype(float).round(2)
-
-verdicts = {"digit3": verdict1, "slower": verdict2, "polysemantic": verdict3, "compression": verdict4,
-            "weights": verdict5, "circuits": verdict6}
-for (key, value), margin in zip(verdicts.items(), claims["margin"], strict=True):
-    glue(f"verdict_{key}", value)
-    glue(f"margin_{key}", margin)
-for label, d in digit3.items():
-    glue(f"digit3_forget_{label}", d["forget"])
-    glue(f"digit3_drop_{label}", d["drop"])
-glue("train_ratio", ratio)
-glue("sym_train_seconds", sym_history["seconds"])
-glue("primary_train_seconds", primary_history["seconds"])
-glue("poly_classes_dense", poly["classes"][0])
-glue("poly_classes_pruned", poly["classes"][1])
-glue("poly_sel_dense", poly["selectivity"][0])
-glue("poly_sel_pruned", poly["selectivity"][1])
-glue("poly_verdict", poly["verdict"])
-for layer in importance:
-    glue(f"compression_gain_{layer}", gain[layer])
-    glue(f"compression_spread_{layer}", spread[layer])
-glue("weights_minus_forget", diffs_ws[0])
-glue("weights_minus_drop", diffs_ws[1])
+primary = S.primary_stage(setting)
+record = S.chain_record(
+    primary, attribution, steering, sweep, planted, SEED
+)
+claims = R.single_run_claims(record)
+glue_all(claims.glue_values())
 
 # %%
-with pd.option_context("display.max_colwidth", 120, "display.width", 200):
-    print(claims.to_string(index=False))
+print(claims.text())
 
 # %% [markdown]
 # **Table.** The six claims, what was measured, the verdict by the rules above, and the margin: the distance of the

@@ -31,17 +31,17 @@ import torch.nn.functional as F
 
 from symbiote_lite.artifacts import load_or_build
 from symbiote_lite.data import load_mnist
+from symbiote_lite.metrics import N_DIGITS
 from symbiote_lite.primary import PrimaryCNN
 from symbiote_lite.runtime import seed_everything
 
-N_CLASSES = 10
 KINDS = ("mono", "poly")
 
 
 # --- planted circuits ---------------------------------------------------------------------------------------
 
 
-def round_robin_pairs(n: int = N_CLASSES) -> list[tuple[int, int]]:
+def round_robin_pairs(n: int = N_DIGITS) -> list[tuple[int, int]]:
     """All n(n-1)/2 pairs of classes in n-1 rounds of n/2 disjoint pairs (circle method; n even).
 
     Taking the pairs in this order, every complete round gives each class exactly one more pair.
@@ -57,7 +57,7 @@ def round_robin_pairs(n: int = N_CLASSES) -> list[tuple[int, int]]:
     return pairs
 
 
-def membership(kind: str, hidden: int, n_classes: int = N_CLASSES) -> torch.Tensor:
+def membership(kind: str, hidden: int, n_classes: int = N_DIGITS) -> torch.Tensor:
     """The planted circuits as a bool matrix ``M`` (n_classes, hidden): ``M[k, j]`` = unit j is in class k's circuit.
 
     ``"mono"``: unit j -> class ``j mod n``.  ``"poly"``: unit j -> both classes of pair ``j mod n(n-1)/2`` of
@@ -186,7 +186,7 @@ def ablated_logits(model: PrimaryCNN, x: torch.Tensor, ablate: torch.Tensor) -> 
     return torch.einsum("nh,ah,ch->anc", h, keep, model.fc2.weight) + model.fc2.bias
 
 
-def per_class_accuracy_matrix(pred: torch.Tensor, y: torch.Tensor, n_classes: int = N_CLASSES) -> torch.Tensor:
+def per_class_accuracy_matrix(pred: torch.Tensor, y: torch.Tensor, n_classes: int = N_DIGITS) -> torch.Tensor:
     """pred (A, N) predictions under A edits -> (A, n_classes): accuracy on each true class under each edit."""
     onehot = F.one_hot(y, n_classes).to(torch.float64)  # (N, C)
     correct = (pred == y).to(torch.float64)  # (A, N)
@@ -226,7 +226,7 @@ def conv2_ablation_importance(model: PrimaryCNN, x: torch.Tensor, y: torch.Tenso
     return class_mean(torch.cat(parts), y)
 
 
-def class_mean(values: torch.Tensor, y: torch.Tensor, n_classes: int = N_CLASSES) -> torch.Tensor:
+def class_mean(values: torch.Tensor, y: torch.Tensor, n_classes: int = N_DIGITS) -> torch.Tensor:
     """values (N, D) -> (n_classes, D): mean over the images of each class."""
     onehot = F.one_hot(y, n_classes).to(values.dtype)
     counts = onehot.sum(0)

@@ -28,10 +28,10 @@ from torch import nn
 from symbiote_lite.artifacts import load_or_build
 from symbiote_lite.data import MEAN, STD, load_mnist
 from symbiote_lite.evaluate import batched_confusion, forget_retain
+from symbiote_lite.metrics import N_DIGITS
 from symbiote_lite.primary import count_parameters
 from symbiote_lite.runtime import default_device, progress_bar, seed_everything
 
-N_DIGITS = 10
 # Post-ReLU activation shape of each layer the published symbiote offsets (per image).
 OFFSET_SHAPES = {"conv1": (32, 28, 28), "conv2": (64, 28, 28), "conv3": (128, 14, 14), "fc1": (128,), "fc2": (64,)}
 PUBLISHED_LAYERS = tuple(OFFSET_SHAPES)  # what the published code edits: every layer but the last

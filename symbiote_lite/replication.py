@@ -21,19 +21,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import pandas as pd
 import torch
 
-from symbiote_lite import bimt
-from symbiote_lite import circuits as C
-from symbiote_lite import editors as E
-from symbiote_lite.artifacts import config_hash, load_or_build
+from symbiote_lite import stages
+from symbiote_lite.artifacts import load_or_build
 from symbiote_lite.data import load_mnist
-from symbiote_lite.evaluate import BaselineConfig, load_primaries, primary_configs
-from symbiote_lite.primary import count_parameters, load_or_train, predict
+from symbiote_lite.metrics import DROP_TARGET, FORGET_TARGET
 from symbiote_lite.runtime import default_device
-from symbiote_lite.symbiote import N_DIGITS, SymbioteConfig, edited_predict, load_or_train_symbiote
+from symbiote_lite.stages import CircuitsConfig
+from symbiote_lite.symbiote import N_DIGITS
 
 INCONCLUSIVE = "inconclusive"
+FORGET_TARGET_PCT = 100 * FORGET_TARGET  # chapter 5's targets in the claims table's units (percent, points)
+DROP_TARGET_POINTS = 100 * DROP_TARGET
 
 # --- intervals over seeds ----------------------------------------------------------------------------------------
 
@@ -104,6 +105,7 @@ class Test:
     low: float
     high: float
     level: Callable[[float], int]
+    thresholds: tuple = ()  # where ``level`` changes (for the margin of a single run)
 
     def possible(self) -> list[int]:
         """Every level the true value can have if it lies in [low, high] (a monotone level takes all in between)."""
@@ -127,8 +129,8 @@ def claim_tests(stats: dict[str, dict]) -> dict[str, tuple[list[Test], Callable]
     """The six rules of the claims page as (tests, rule), on ``stats`` {number: t_interval(...)} (keys of
     ``claim_numbers``). The same thresholds as chapter 6's single-run rules."""
 
-    def t(name, level):
-        return Test(name, stats[name]["low"], stats[name]["high"], level)
+    def t(name, level, *thresholds):
+        return Test(name, stats[name]["low"], stats[name]["high"], level, thresholds)
 
     def digit3(lv):
         forget = lv["digit3_forget_dense"] and lv["digit3_forget_pruned"]
@@ -154,16 +156,29 @@ def claim_tests(stats: dict[str, dict]) -> dict[str, tuple[list[Test], Callable]
         return ["not supported", "partly", "partly", "supported"][passed]
 
     three = lambda x: 0 if x < -0.1 else 2 if x > 0.1 else 1
+    at_most = lambda c: lambda x: x <= c
+    above = lambda c: lambda x: x > c
+    at_least = lambda c: lambda x: x >= c
     return {
-        "digit3": ([t("digit3_forget_dense", lambda x: x <= 0.5), t("digit3_forget_pruned", lambda x: x <= 0.5),
-                    t("digit3_drop_dense", lambda x: x <= 0.3), t("digit3_drop_pruned", lambda x: x <= 0.3)], digit3),
-        "slower": ([t("train_ratio", lambda x: 2 if x >= 2 else 1 if x >= 1 else 0)], slower),
-        "polysemantic": ([t("poly_classes_gain", lambda x: x > 0), t("poly_sel_gain", lambda x: x > 0)], poly),
-        "compression": ([t("compression_fc1", lambda x: x > 0), t("compression_conv2", lambda x: x > 0)], compression),
-        "weights": ([t("weights_forget_gain", three), t("weights_drop_gain", three)], weights),
-        "circuits": ([t("planted_mono_auroc", lambda x: x >= 0.9), t("planted_poly_auroc", lambda x: x >= 0.9),
-                      t("rho_fc1_above_chance", lambda x: x > 0)], circuits),
+        "digit3": ([t(f"digit3_{q}_{p}", at_most(c), c) for q, c in (("forget", FORGET_TARGET_PCT),
+                                                                     ("drop", DROP_TARGET_POINTS))
+                    for p in ("dense", "pruned")], digit3),
+        "slower": ([t("train_ratio", lambda x: 2 if x >= 2 else 1 if x >= 1 else 0, 1, 2)], slower),
+        "polysemantic": ([t("poly_classes_gain", above(0), 0), t("poly_sel_gain", above(0), 0)], poly),
+        "compression": ([t("compression_fc1", above(0), 0), t("compression_conv2", above(0), 0)], compression),
+        "weights": ([t("weights_forget_gain", three, -0.1, 0.1), t("weights_drop_gain", three, -0.1, 0.1)], weights),
+        "circuits": ([t("planted_mono_auroc", at_least(0.9), 0.9), t("planted_poly_auroc", at_least(0.9), 0.9),
+                      t("rho_fc1_above_chance", above(0), 0)], circuits),
     }
+
+
+def margins(numbers: dict[str, float]) -> dict[str, float]:
+    """Per claim, how far one run's deciding numbers lie from their nearest threshold (in each test's units): a
+    small margin means another seed or machine could give the other verdict."""
+    out = {}
+    for claim, (tests, _) in claim_tests(point_stats(numbers)).items():
+        out[claim] = min(abs(numbers[test.name] - c) for test in tests for c in test.thresholds)
+    return out
 
 
 def verdicts(stats: dict[str, dict]) -> dict[str, str]:
@@ -179,132 +194,48 @@ def point_stats(numbers: dict[str, float]) -> dict[str, dict]:
 
 # --- one chain ---------------------------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class ChainConfig:
-    """One independent chain: ``seed`` seeds every network and random choice of it; the rest are chapter 6's
-    defaults (the symbiotes of chapter 4 use ``SymbioteConfig`` with this seed)."""
-
-    seed: int = 0
-    steps: int = 120  # chapter 6: steps of the planted-circuit symbiotes and of the size sweep ...
-    batch_size: int = 96  # ... and their images per step
-    held_out: int = 15  # two-digit interventions the size sweep never trains on
-    sizes: tuple = ((8, 2), (32, 12), (64, 48))  # (trunk width, rank) of the size sweep
-    n_null: int = 1000  # random rankings for the chance level of a correlation
+ChainConfig = CircuitsConfig  # a chain is chapter 6's measurements under its seed: one definition of the defaults
 
 
-def _rho(edit: dict, importance: dict) -> dict[str, float]:
-    return {layer: C.spearman(C.neuron_edit_norms(edit, layer), imp).mean().item() for layer, imp in importance.items()}
+def run_chain(config: CircuitsConfig, device, progress: bool = False, data: tuple | None = None) -> dict:
+    """Train (or load) every network of one chain and take the claims table's measurements on the test set: the
+    stage functions chapter 6 calls (``stages.STAGES``), under ``config.seed``.
 
-
-def run_chain(config: ChainConfig, device, progress: bool = False) -> dict:
-    """Train (or load) every network of one chain and take the claims table's measurements on the test set.
-
-    Returns plain numbers: per-digit ``forget``/``drop`` of the symbiote on each primary (fractions), and the
-    ``claim_numbers`` inputs; ``seconds`` = wall time of the whole call, ``stage_seconds`` per stage.
+    ``data`` = ((x_train, y_train), (x_test, y_test)) on ``device`` (loaded from MNIST when omitted). Returns the
+    stages' plain numbers (``stages.chain_record``); ``seconds`` = wall time of the whole call, ``stage_seconds``
+    per stage.
     """
     start = time.perf_counter()
-    stages = {}
+    train, test = data if data is not None else (load_mnist("train", device), load_mnist("test", device))
+    stage_seconds = {}
 
-    def lap(name, t0):
-        stages[name] = time.perf_counter() - t0
-        return time.perf_counter()
+    def timed(name, fn, *args):
+        t0 = time.perf_counter()
+        result = fn(*args, progress=progress) if name != "primary_stage" else fn(*args)
+        stage_seconds[name] = time.perf_counter() - t0
+        return result
 
-    t0 = time.perf_counter()
-    seed = config.seed
-    x_test, y_test = load_mnist("test", device)
-    primaries = load_primaries(device, progress=progress, seed=seed)
-    dense, _, dense_key = primaries["dense"]
-    dense_config, _ = primary_configs(seed)
-    _, primary_history = load_or_train(dense_config, device, progress=progress)
-    t0 = lap("primaries", t0)
-
-    recipe = SymbioteConfig(seed=seed)
-    eye = torch.eye(N_DIGITS, device=device)
-    out = {"seed": seed, "per_digit": {}}
-    symbiotes = {}
-    for label, (model, masks, key) in primaries.items():
-        symbiotes[label], history = load_or_train_symbiote(model, masks, recipe, label, key, progress=progress)
-        if label == "dense":
-            out["sym_seconds"] = history["seconds"]
-    t0 = lap("symbiotes", t0)
-    with torch.no_grad():
-        for label, (model, _, _) in primaries.items():
-            s = E.scores_under(edited_predict(model, symbiotes[label](eye), x_test), y_test, eye,
-                               base=predict(model, x_test))
-            out["per_digit"][label] = {"forget": s["forget"].tolist(), "drop": s["drop"].tolist()}
-    out["primary_seconds"] = primary_history["seconds"]
-    t0 = lap("evaluation", t0)
-
-    pruned = primaries["pruned"][0]
-    poly = bimt.compare_polysemanticity(bimt.polysemanticity(dense, x_test, y_test, 0.5),
-                                        bimt.polysemanticity(pruned, x_test, y_test, 0.5), seed=seed)["all"]
-    out["poly"] = {"classes": list(poly["classes"]), "selectivity": list(poly["selectivity"]),
-                   "p_classes": poly["p_classes"], "p_selectivity": poly["p_selectivity"], "verdict": poly["verdict"]}
-    importance = {"fc1": C.fc1_ablation_importance(dense, x_test, y_test),
-                  "conv2": C.conv2_ablation_importance(dense, x_test, y_test)}
-    null = {layer: C.random_spearman(imp, config.n_null, seed).mean(1) for layer, imp in importance.items()}
-    out["chance"] = {layer: v.quantile(0.975).item() for layer, v in null.items()}
-    out["spread"] = {layer: (v.quantile(0.975) - v.median()).item() for layer, v in null.items()}
-    t0 = lap("attribution", t0)
-
-    with torch.no_grad():
-        out["rho_symbiote"] = _rho(symbiotes["dense"](eye), importance)
-    direct, _ = E.load_or_optimise_direct(E.DirectRun(recipe, BaselineConfig().direct_steps, dense_key), dense,
-                                          progress=progress)
-    out["rho_direct"] = _rho(direct, importance)
-    t0 = lap("direct", t0)
-
-    steering, _ = E.load_or_train_editor(E.EditorRun("steering", recipe, dense_key), dense, progress=progress)
-    with torch.no_grad():
-        s = E.scores_under(E.predict_under(E.steered_logits, dense, steering(eye), x_test), y_test, eye,
-                           base=predict(dense, x_test))
-    out["steering"] = {"forget": s["forget"].tolist(), "drop": s["drop"].tolist()}
-    t0 = lap("steering", t0)
-
-    n_primary = count_parameters(dense)
-    out["sweep"] = []
-    for width, rank in config.sizes:
-        cfg = E.with_steps(recipe, config.steps, batch_size=config.batch_size, hidden=width, rank=rank,
-                           max_fraction=4.0)
-        sym, _ = E.load_or_train_editor(E.EditorRun("weights", cfg, dense_key, held_out=config.held_out), dense,
-                                        progress=progress)
-        with torch.no_grad():
-            rho = _rho(sym(eye), importance)
-        out["sweep"].append({"width": width, "rank": rank, "fraction": count_parameters(sym) / n_primary, "rho": rho})
-    t0 = lap("size sweep", t0)
-
-    short = E.with_steps(recipe, config.steps, batch_size=config.batch_size)
-    out["planted"] = {}
-    for kind in C.KINDS:
-        planted_config = C.PlantedConfig(kind=kind, seed=seed)
-        model = C.load_or_plant(dense, planted_config, dense_key)
-        key = config_hash(C.PlantedRun(planted_config, dense_key))
-        sym, _ = load_or_train_symbiote(model, None, short, f"planted-{kind}", key, progress=progress)
-        member = C.membership(kind, dense.fc1.out_features).to(device)
-        with torch.no_grad():
-            norms = C.neuron_edit_norms(sym(eye), "fc1")
-        out["planted"][kind] = {
-            "auroc": C.auroc(norms, member).mean().item(),
-            "auroc_ablation": C.auroc(C.fc1_ablation_importance(model, x_test, y_test), member).mean().item(),
-        }
-    lap("planted circuits", t0)
-    out["stage_seconds"] = stages
+    s = timed("setting", stages.setting, config, device, train, test)
+    planted = timed("planted_stage", stages.planted_stage, s)
+    attribution = timed("attribution_stage", stages.attribution_stage, s)
+    steering = timed("steering_stage", stages.steering_stage, s, attribution)
+    sweep = timed("sweep_stage", stages.sweep_stage, s, attribution)
+    primary = timed("primary_stage", stages.primary_stage, s)
+    out = stages.chain_record(primary, attribution, steering, sweep, planted, config.seed)
+    out["stage_seconds"] = stage_seconds
     out["seconds"] = time.perf_counter() - start
     return out
 
 
-def load_or_run_chain(config: ChainConfig, device, progress: bool = False) -> dict:
+def load_or_run_chain(config: CircuitsConfig, device, progress: bool = False, data: tuple | None = None) -> dict:
     """``run_chain`` from the artifact cache (its networks are cached on their own; this caches the measurements)."""
-    return load_or_build("chain", config, lambda: run_chain(config, device, progress))
+    return load_or_build("chain", config, lambda: run_chain(config, device, progress, data))
 
 
 def half_and_largest(sweep: list[dict]) -> tuple[dict, dict]:
-    """The size-sweep entries chapter 6 compares: the largest at most half the primary, and the largest of all."""
-    fractions = [s["fraction"] for s in sweep]
-    under = [s for s in sweep if s["fraction"] <= 0.5]
-    half = max(under, key=lambda s: s["fraction"]) if under else min(sweep, key=lambda s: s["fraction"])
-    return half, sweep[fractions.index(max(fractions))]
+    """The size-sweep entries the compression rule compares (``stages.half_and_largest``)."""
+    half, largest = stages.half_and_largest([s["fraction"] for s in sweep])
+    return sweep[half], sweep[largest]
 
 
 def claim_numbers(chain: dict) -> dict[str, float]:
@@ -357,7 +288,8 @@ def summarise_chains(chains: list[dict], level: float = 0.95) -> dict[str, dict]
     return {k: t_interval([p[k] for p in per], level) for k in per[0]}
 
 
-def per_digit_targets(chains: list[dict], forget_target: float = 0.005, drop_target: float = 0.003) -> dict:
+def per_digit_targets(chains: list[dict], forget_target: float = FORGET_TARGET,
+                      drop_target: float = DROP_TARGET) -> dict:
     """Chapter 5's targets on the seed mean: per primary, the seed-mean forget and drop of every digit (fractions),
     whether every digit meets both targets on the mean, and the per-seed worst digit beside it."""
     out = {}
@@ -392,3 +324,77 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# --- one run's claims table (chapter 6) --------------------------------------------------------------------------
+
+CLAIM_NAMES = {
+    "digit3": "inhibits digit 3", "slower": "learns slower than the CNN",
+    "polysemantic": "pruning induces polysemanticity", "compression": "half size forces compression",
+    "weights": "weights beat activations", "circuits": "learns features and circuits",
+}
+
+
+def measured_text(n: dict[str, float], poly_verdict: str) -> dict[str, str]:
+    """What each claim's rule measured in one run, as the claims table prints it (``n``: ``claim_numbers``)."""
+    return {
+        "digit3": f"forget {n['digit3_forget_dense']:.2f} % / {n['digit3_forget_pruned']:.2f} %, retain drop "
+                  f"{n['digit3_drop_dense']:.2f} / {n['digit3_drop_pruned']:.2f} points (dense / pruned)",
+        "slower": f"training time ratio {n['train_ratio']:.1f}×",
+        "polysemantic": f"classes per neuron {n['poly_classes_dense']:.2f} → {n['poly_classes_pruned']:.2f}, "
+                        f"selectivity {n['poly_sel_dense']:.2f} → {n['poly_sel_pruned']:.2f}: {poly_verdict}",
+        "compression": f"ρ half − ρ largest: fc1 {n['compression_gain_fc1']:+.2f}, conv2 "
+                       f"{n['compression_gain_conv2']:+.2f} (chance spread {n['compression_spread_fc1']:.2f}, "
+                       f"{n['compression_spread_conv2']:.2f})",
+        "weights": f"steering − weights: forget {n['weights_forget_gain']:+.2f}, drop "
+                   f"{n['weights_drop_gain']:+.2f} points",
+        "circuits": f"planted mono AUROC ≥ 0.9: {'yes' if n['planted_mono_auroc'] >= 0.9 else 'no'}, planted poly "
+                    f"AUROC ≥ 0.9: {'yes' if n['planted_poly_auroc'] >= 0.9 else 'no'}, real ρ fc1 above chance: "
+                    f"{'yes' if n['rho_fc1_above_chance'] > 0 else 'no'}",
+    }
+
+
+@dataclass
+class Claims:
+    """One run's claims table: the numbers of ``claim_numbers``, each claim's verdict (``verdicts`` on point
+    values: the replication's rules) and margin (``margins``)."""
+
+    numbers: dict
+    verdicts: dict
+    margins: dict
+    poly_verdict: str  # chapter 3's permutation-test reading of the polysemanticity comparison
+    seconds: dict  # training wall time: {"symbiote": s, "primary": s}
+
+    def table(self) -> pd.DataFrame:
+        text = measured_text(self.numbers, self.poly_verdict)
+        return pd.DataFrame([(CLAIM_NAMES[k], text[k], self.verdicts[k], round(self.margins[k], 2))
+                             for k in CLAIM_NAMES], columns=["claim", "measured", "verdict", "margin"])
+
+    def text(self) -> str:
+        """The table as text, its long column unwrapped."""
+        with pd.option_context("display.max_colwidth", 120, "display.width", 200):
+            return self.table().to_string(index=False)
+
+    def glue_values(self) -> dict:
+        n = self.numbers
+        out = {}
+        for key in CLAIM_NAMES:
+            out |= {f"verdict_{key}": self.verdicts[key], f"margin_{key}": round(self.margins[key], 2)}
+        for label in ("dense", "pruned"):
+            out |= {f"digit3_forget_{label}": n[f"digit3_forget_{label}"],
+                    f"digit3_drop_{label}": n[f"digit3_drop_{label}"]}
+        out |= {"train_ratio": n["train_ratio"], "sym_train_seconds": self.seconds["symbiote"],
+                "primary_train_seconds": self.seconds["primary"], "poly_verdict": self.poly_verdict}
+        for key in ("poly_classes_dense", "poly_classes_pruned", "poly_sel_dense", "poly_sel_pruned"):
+            out[key] = n[key]
+        for layer in ("fc1", "conv2"):
+            out |= {f"compression_gain_{layer}": n[f"compression_gain_{layer}"],
+                    f"compression_spread_{layer}": n[f"compression_spread_{layer}"]}
+        return out | {"weights_minus_forget": n["weights_forget_gain"], "weights_minus_drop": n["weights_drop_gain"]}
+
+
+def single_run_claims(chain: dict) -> Claims:
+    """The claims table of one chain's numbers (``stages.chain_record``), decided by the replication's rules."""
+    numbers = claim_numbers(chain)
+    seconds = {"symbiote": chain["sym_seconds"], "primary": chain["primary_seconds"]}
+    return Claims(numbers, verdicts(point_stats(numbers)), margins(numbers), chain["poly"]["verdict"], seconds)

@@ -19,3 +19,21 @@ def glue(name: str, value, display_value: bool = False) -> None:
             print(value)
         return
     myst_glue(name, value, display=display_value)
+
+
+def plain(value):
+    """A glued value as a plain Python value: numpy and torch scalars would print as ``np.float64(...)``, which MyST
+    cannot format."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def glue_all(values: dict) -> None:
+    """Glue every ``{name: value}`` of a result (a study or stage function's ``glue_values()``) as a plain value."""
+    for name, value in values.items():
+        glue(name, plain(value))
+
+
+def rounded(df) -> str:
+    """A table as text for nbval: columns in percent or points to 1 decimal, other numbers to 2."""
+    digits = {c: 1 if ("%" in c or "points" in c) else 2 for c in df.columns}
+    return df.round(digits).to_string()

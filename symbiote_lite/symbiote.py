@@ -28,10 +28,9 @@ from torch.func import functional_call
 
 from symbiote_lite.artifacts import load_or_build
 from symbiote_lite.data import load_mnist, train_val_split
+from symbiote_lite.metrics import N_DIGITS
 from symbiote_lite.primary import HIDDEN_LAYERS, PrimaryCNN, count_parameters
 from symbiote_lite.runtime import progress_bar, seed_everything
-
-N_DIGITS = 10
 
 
 @dataclass(frozen=True)

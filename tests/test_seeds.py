@@ -165,9 +165,10 @@ def test_replication_chain_seed(world, tmp_path, monkeypatch):
     """Chapter 8: a chain's seed reaches every network of the chain (its measurements change with it) and the same
     seed rebuilt from scratch gives the same measurements. Tiny recipes stand in for the book's."""
     from symbiote_lite import replication as R
+    from symbiote_lite import stages
 
-    monkeypatch.setattr(R, "SymbioteConfig", lambda seed: replace(SYM, seed=seed))
-    monkeypatch.setattr(R, "BaselineConfig", lambda: evaluate.BaselineConfig(direct_steps=3))
+    monkeypatch.setattr(stages, "SymbioteConfig", lambda: SYM)
+    monkeypatch.setattr(stages, "BaselineConfig", lambda: evaluate.BaselineConfig(direct_steps=3))
     small_bimt = evaluate.primary_configs
 
     def small(seed):
@@ -175,7 +176,7 @@ def test_replication_chain_seed(world, tmp_path, monkeypatch):
         return dense, replace(pruned, epochs=1.0, n_checkpoints=2)
 
     monkeypatch.setattr(evaluate, "primary_configs", small)
-    monkeypatch.setattr(R, "primary_configs", small)
+    monkeypatch.setattr(stages, "primary_configs", small)
     config = lambda s: R.ChainConfig(seed=s, steps=3, batch_size=16, sizes=((4, 2), (64, 48)), n_null=100)
 
     def build(s):
