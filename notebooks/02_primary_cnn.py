@@ -59,7 +59,7 @@ import matplotlib.pyplot as plt
 
 from symbiote_lite import default_device, plots
 from symbiote_lite.data import load_mnist
-from symbiote_lite.evaluate import confusion_matrix, per_class_accuracy
+from symbiote_lite.metrics import confusion_matrix, per_class_accuracy
 from symbiote_lite.primary import PrimaryConfig, count_parameters, load_or_train, predict
 from symbiote_lite.report import glue
 

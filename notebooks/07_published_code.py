@@ -90,7 +90,7 @@ import torch
 from symbiote_lite import default_device, plots, plots_published
 from symbiote_lite import published as P
 from symbiote_lite.data import load_mnist
-from symbiote_lite.evaluate import confusion_matrix
+from symbiote_lite.metrics import confusion_matrix
 from symbiote_lite.primary import PrimaryCNN, count_parameters
 from symbiote_lite.report import glue
 from symbiote_lite.symbiote import Symbiote, SymbioteConfig

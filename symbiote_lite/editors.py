@@ -30,7 +30,7 @@ from torch import nn
 
 from symbiote_lite.artifacts import load_or_build
 from symbiote_lite.data import load_mnist, train_val_split
-from symbiote_lite.evaluate import batched_confusion, forget_retain
+from symbiote_lite.metrics import scores_under  # noqa: F401  (re-exported: chapters score edits as E.scores_under)
 from symbiote_lite.primary import HIDDEN_LAYERS, PrimaryCNN, count_parameters
 from symbiote_lite.runtime import progress_bar, seed_everything
 from symbiote_lite.symbiote import (
@@ -368,19 +368,3 @@ def validation_loss(apply: Callable, primary: PrimaryCNN, edit: dict, x, y, z, i
     parts = [inhibition_loss(apply(primary, edit, x[i : i + chunk]), y[i : i + chunk], z, inhibit_weight)[0].item()
              for i in range(0, len(x), chunk)]
     return sum(parts) / len(parts)
-
-
-def scores_under(pred: torch.Tensor, y: torch.Tensor, z: torch.Tensor, base: torch.Tensor | None = None):
-    """Forget and retain accuracy (``evaluate.forget_retain``) of each intervention: pred (B, N), z (B, 10).
-
-    With ``base`` (N,), the unedited predictions, also ``drop`` = unedited retain − edited retain (a fraction).
-    Returns {name: (B,) float64 tensor}.
-    """
-    cms = batched_confusion(pred, y)
-    targets = [torch.nonzero(zi).flatten().tolist() for zi in z.cpu()]
-    forget, retain = torch.tensor([forget_retain(cm, t) for cm, t in zip(cms, targets, strict=True)]).double().T
-    out = {"forget": forget, "retain": retain}
-    if base is not None:
-        base_cm = batched_confusion(base[None], y)[0]
-        out["drop"] = torch.tensor([forget_retain(base_cm, t)[1] for t in targets]).double() - retain
-    return out

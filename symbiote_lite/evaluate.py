@@ -1,4 +1,4 @@
-"""Metrics the book reports, computed from predictions and labels, and the baselines of chapter 5."""
+"""The baselines of chapter 5 and the two primaries of a seed; the scores live in ``metrics``."""
 
 import copy
 import time
@@ -10,25 +10,18 @@ import torch.nn.functional as F
 from symbiote_lite import bimt
 from symbiote_lite.artifacts import config_hash, load_or_build
 from symbiote_lite.data import load_mnist, train_val_split
-from symbiote_lite.metrics import FORGET_TARGET
+from symbiote_lite.metrics import (  # noqa: F401  (the scores, re-exported for the chapters that read them here)
+    FORGET_TARGET,
+    batched_confusion,
+    confusion_matrix,
+    edit_scores,
+    forget_retain,
+    per_class_accuracy,
+    summarise,
+)
 from symbiote_lite.primary import HIDDEN_LAYERS, LAST_LAYER, PrimaryConfig, build_model, load_or_train, predict
 from symbiote_lite.runtime import progress_bar, seed_everything
 from symbiote_lite.symbiote import N_DIGITS, SymbioteConfig, check_masks, edited_predict, optimise_diff
-
-
-def confusion_matrix(pred: torch.Tensor, target: torch.Tensor, n_classes: int = 10) -> torch.Tensor:
-    """``cm[i, j]`` = number of samples of true class i predicted as j."""
-    if pred.shape != target.shape:
-        raise ValueError(f"pred {tuple(pred.shape)} and target {tuple(target.shape)} must have one shape")
-    idx = target.long().cpu() * n_classes + pred.long().cpu()
-    return torch.bincount(idx, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
-
-
-def per_class_accuracy(cm: torch.Tensor) -> torch.Tensor:
-    """Recall of each class: diagonal over row sums (NaN for a class with no samples)."""
-    cm = cm.double()
-    return cm.diagonal() / cm.sum(1)
-
 
 # --- Chapters 4-5: forgetting and retaining, and the baselines the symbiote is compared with ---------------------
 
@@ -48,61 +41,6 @@ def load_primaries(device, progress: bool = True, seed: int = 0) -> dict[str, tu
     dense, _ = load_or_train(dense_config, device, progress=progress)
     pruned, masks, _ = bimt.load_or_train_pruned(pruned_config, device, progress=progress)
     return {"dense": (dense, None, config_hash(dense_config)), "pruned": (pruned, masks, config_hash(pruned_config))}
-
-
-def batched_confusion(pred: torch.Tensor, target: torch.Tensor, n_classes: int = 10) -> torch.Tensor:
-    """Confusion matrices of B prediction rows against one label vector: pred (B, N), target (N,) -> (B, C, C)."""
-    if pred.ndim != 2 or pred.shape[1] != target.shape[0]:
-        raise ValueError(f"pred {tuple(pred.shape)} must be (B, N) with N = len(target) = {target.shape[0]}")
-    b = torch.arange(pred.shape[0], device=pred.device)[:, None]
-    idx = (b * n_classes + target.long()[None, :]) * n_classes + pred.long()  # (B, N) flat index of (b, true, pred)
-    counts = torch.bincount(idx.flatten().cpu(), minlength=pred.shape[0] * n_classes * n_classes)
-    return counts.reshape(pred.shape[0], n_classes, n_classes)
-
-
-def forget_retain(cm: torch.Tensor, targets) -> tuple[float, float]:
-    """From one confusion matrix and the inhibited digits:
-
-    * forget accuracy = fraction of images of an inhibited digit still classified as that digit;
-    * retain accuracy = accuracy on the images of every other digit.
-    """
-    targets = [int(t) for t in ([targets] if isinstance(targets, int) else targets)]
-    if not targets or any(not 0 <= t < cm.shape[0] for t in targets):
-        raise ValueError(f"targets={targets}: give one or more digits in 0..{cm.shape[0] - 1}")
-    cm = cm.double()
-    inhibited = torch.zeros(cm.shape[0], dtype=torch.bool)
-    inhibited[targets] = True
-    diag = cm.diagonal()
-    forget = diag[inhibited].sum() / cm[inhibited].sum()
-    retain = diag[~inhibited].sum() / cm[~inhibited].sum()
-    return forget.item(), retain.item()
-
-
-def edit_scores(cms: torch.Tensor, digits, base_cm: torch.Tensor) -> dict[str, list]:
-    """Per single-digit edit: forget and retain accuracy, beside the unedited primary's on the same images.
-
-    cms (T, C, C): confusion matrix after inhibiting ``digits[t]``; base_cm: the unedited primary's.
-    ``retain_drop`` = unedited retain − edited retain (a fraction; ×100 for points).
-    """
-    out = {"digit": [], "forget": [], "retain": [], "base_forget": [], "base_retain": [], "retain_drop": []}
-    for cm, d in zip(cms, digits, strict=True):
-        f, r = forget_retain(cm, [d])
-        bf, br = forget_retain(base_cm, [d])
-        for key, val in zip(out, (int(d), f, r, bf, br, br - r), strict=True):
-            out[key].append(val)
-    return out
-
-
-def summarise(scores: dict[str, list]) -> dict[str, float]:
-    """Worst and mean forget accuracy and retain drop over the edited digits."""
-    f, drop = torch.tensor(scores["forget"]), torch.tensor(scores["retain_drop"])
-    return {
-        "n_digits": len(f),
-        "forget_mean": f.mean().item(),
-        "forget_max": f.max().item(),
-        "drop_mean": drop.mean().item(),
-        "drop_max": drop.max().item(),
-    }
 
 
 def diff_confusions(primary, diffs: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -27,8 +27,7 @@ from torch import nn
 
 from symbiote_lite.artifacts import load_or_build
 from symbiote_lite.data import MEAN, STD, load_mnist
-from symbiote_lite.evaluate import batched_confusion, forget_retain
-from symbiote_lite.metrics import N_DIGITS
+from symbiote_lite.metrics import N_DIGITS, batched_confusion, forget_retain
 from symbiote_lite.primary import count_parameters
 from symbiote_lite.runtime import default_device, progress_bar, seed_everything
 

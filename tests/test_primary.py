@@ -1,6 +1,6 @@
 import torch
 
-from symbiote_lite.evaluate import confusion_matrix, per_class_accuracy
+from symbiote_lite.metrics import confusion_matrix, per_class_accuracy
 from symbiote_lite.primary import (
     FIRST_LAYER,
     HIDDEN_LAYERS,
