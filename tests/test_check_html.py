@@ -139,3 +139,14 @@ def test_the_browser_fails_on_a_broken_image_unrendered_math_and_outside_request
     assert any("request leaves the machine: https://example.org/logo.png" in p for p in found), found
     assert any("1 glue roles in the source but 0 glued values" in p for p in found), found
     assert check_html.main([str(root), "--screenshots", str(tmp_path / "shots")]) == 1
+
+
+def test_the_browser_fails_on_a_code_cell_wider_than_the_page(tmp_path):
+    _browser_or_skip()
+    wide = ('<div class="cell docutils container"><div class="cell_input"><pre style="width: 300px; overflow: auto">'
+            + "x = 1  # " + "a long comment " * 20 + "</pre></div></div>")
+    glued = '<p>accuracy <span class="pasted-text">99.16</span> %</p>'
+    root = _site(tmp_path / "html", glued + wide)
+    found = check_html.check_book(root, None, wide_code_ok=())["notebooks/02_primary_cnn.html"]
+    assert any("code cell wider than the page" in p and "x = 1" in p for p in found), found
+    assert check_html.check_book(root, None, wide_code_ok={"notebooks/02_primary_cnn.html"}) == {}
