@@ -19,7 +19,15 @@ from symbiote_lite.metrics import (  # noqa: F401  (the scores, re-exported for 
     per_class_accuracy,
     summarise,
 )
-from symbiote_lite.primary import HIDDEN_LAYERS, LAST_LAYER, PrimaryConfig, build_model, load_or_train, predict
+from symbiote_lite.primary import (
+    HIDDEN_LAYERS,
+    LAST_LAYER,
+    PrimaryConfig,
+    apply_masks,
+    load_or_train,
+    predict,
+    train,
+)
 from symbiote_lite.runtime import progress_bar, seed_everything
 from symbiote_lite.symbiote import N_DIGITS, SymbioteConfig, check_masks, edited_predict, optimise_diff
 
@@ -117,9 +125,7 @@ def finetune_unlearn(primary, masks: dict | None, digit: int, config: BaselineCo
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        with torch.no_grad():
-            for k, m in allowed.items():
-                params[k].mul_(m)
+        apply_masks(model, allowed)
         if steps % config.check_every == 0 and (predict(model, x_val_t) == digit).float().mean() <= config.forget_goal:
             break
     return model.requires_grad_(False).eval(), time.perf_counter() - start, steps
@@ -129,33 +135,10 @@ def retrain_without(config: PrimaryConfig, masks: dict | None, digit: int, x, y,
     """Baseline 3: train a fresh primary (same architecture and recipe; with ``masks``, the same sparse wiring,
     re-applied after every step) on the training images of every digit but ``digit``. Returns ``(model, seconds)``.
     """
-    seed_everything(config.seed)
-    start = time.perf_counter()
     keep = y != digit
-    x, y = x[keep], y[keep]
-    model = build_model(config).to(x.device, memory_format=torch.channels_last)
-    params = dict(model.named_parameters())
-    allowed = {} if masks is None else {k: m.to(x.device, torch.float32) for k, m in masks.items()}
-    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    steps_per_epoch = len(y) // config.batch_size
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, config.lr, total_steps=epochs * steps_per_epoch)
-    gen = torch.Generator().manual_seed(config.seed)
-    model.train()
-    for step in progress_bar(range(epochs * steps_per_epoch), desc=f"retrain without {digit}", enabled=progress):
-        i = step % steps_per_epoch
-        if i == 0:
-            perm = torch.randperm(len(y), generator=gen).to(x.device)
-        idx = perm[i * config.batch_size : (i + 1) * config.batch_size]
-        loss = F.cross_entropy(model(x[idx].contiguous(memory_format=torch.channels_last)), y[idx])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        with torch.no_grad():
-            for k, m in allowed.items():
-                params[k].mul_(m)
-    model = model.to(memory_format=torch.contiguous_format).eval().requires_grad_(False)
-    return model, time.perf_counter() - start
+    model, history = train(replace(config, epochs=epochs), x[keep], y[keep], progress=progress, masks=masks,
+                           desc=f"retrain without {digit}")
+    return model.requires_grad_(False), history["seconds"]
 
 
 def symbiote_edits(symbiote, primary, x, y, digits=range(N_DIGITS), repeats: int = 20) -> dict:

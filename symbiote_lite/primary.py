@@ -142,8 +142,18 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     return (predict(model, x) == y).float().mean().item()
 
 
-def train(config: PrimaryConfig, x, y, x_test=None, y_test=None, progress: bool = True, evals_per_epoch: int = 4):
-    """Train a fresh model on in-memory tensors. Returns ``(model, history)``.
+def apply_masks(model: nn.Module, masks: dict[str, torch.Tensor]) -> None:
+    """Zero the pruned weights in place: every parameter named in ``masks`` is multiplied by its 0/1 mask."""
+    params = dict(model.named_parameters())
+    with torch.no_grad():
+        for name, mask in masks.items():
+            params[name].mul_(mask)
+
+
+def train(config: PrimaryConfig, x, y, x_test=None, y_test=None, progress: bool = True, evals_per_epoch: int = 4,
+          masks: dict | None = None, desc: str = "primary steps"):
+    """Train a fresh model on in-memory tensors. Returns ``(model, history)``. With ``masks`` ({parameter name: 0/1
+    mask}), the model keeps that sparse wiring: the masks are re-applied after every step.
 
     history: ``step`` and ``loss`` (mean training loss over logging intervals of up to 25 steps), and, when a
     test set is given, ``eval_step``, ``eval_seconds`` (training time so far) and ``test_acc`` at
@@ -158,11 +168,12 @@ def train(config: PrimaryConfig, x, y, x_test=None, y_test=None, progress: bool 
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, config.lr, total_steps=total_steps)
     eval_every = max(1, steps_per_epoch // evals_per_epoch)
     log_every = max(1, min(25, steps_per_epoch // 4))
+    allowed = {k: m.to(device, torch.float32) for k, m in (masks or {}).items()}
     gen = torch.Generator(device="cpu").manual_seed(config.seed)
     history = {"step": [], "loss": [], "eval_step": [], "eval_seconds": [], "test_acc": [], "seconds": 0.0}
     running = torch.zeros((), device=device)
     step = 0
-    bar = progress_bar(total=total_steps, desc="primary steps", enabled=progress)
+    bar = progress_bar(total=total_steps, desc=desc, enabled=progress)
     for _ in range(config.epochs):
         perm = torch.randperm(len(y), generator=gen).to(device)
         start = time.perf_counter()
@@ -175,6 +186,7 @@ def train(config: PrimaryConfig, x, y, x_test=None, y_test=None, progress: bool 
             loss.backward()
             opt.step()
             sched.step()
+            apply_masks(model, allowed)
             running += loss.detach()
             step += 1
             if step % log_every == 0:

@@ -1,6 +1,7 @@
 """Metrics on hand-made confusion matrices, and the baselines of chapter 5 on a tiny model."""
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,11 @@ def test_retrain_without_digit(tiny):
     sparse, _ = retrain_without(TINY, masks, 6, x, y, epochs=1)
     for k, m in masks.items():
         assert (sparse.get_parameter(k)[~m] == 0).all()
+
+
+def test_retrain_without_is_the_primary_recipe_on_the_other_digits():
+    x, y = synthetic_digits(300, seed=3)
+    model, _ = retrain_without(TINY, None, 6, x, y, epochs=1)
+    reference, _ = train_primary(replace(TINY, epochs=1), x[y != 6], y[y != 6], progress=False)
+    for (name, a), b in zip(model.state_dict().items(), reference.state_dict().values(), strict=True):
+        assert torch.equal(a, b), f"{name} differs from primary.train on the other digits"
