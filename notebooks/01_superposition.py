@@ -82,7 +82,8 @@ import time
 import matplotlib.pyplot as plt
 import torch
 
-from symbiote_lite import default_device, plots, toy
+from symbiote_lite import default_device, toy
+from symbiote_lite import plots_superposition as plots
 from symbiote_lite.report import glue
 
 start = time.perf_counter()

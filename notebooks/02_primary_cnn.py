@@ -57,7 +57,8 @@ SEED = check_range("SEED", SEED, 0, 2**31 - 1, integer=True)
 # %%
 import matplotlib.pyplot as plt
 
-from symbiote_lite import default_device, plots
+from symbiote_lite import default_device
+from symbiote_lite import plots_primary as plots
 from symbiote_lite.data import load_mnist
 from symbiote_lite.metrics import confusion_matrix, per_class_accuracy
 from symbiote_lite.primary import PrimaryConfig, count_parameters, load_or_train, predict

@@ -74,7 +74,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 
-from symbiote_lite import default_device, plots
+from symbiote_lite import default_device
+from symbiote_lite import plots_symbiote as plots
 from symbiote_lite.data import load_mnist, train_val_split
 from symbiote_lite.evaluate import diff_confusions, edit_scores, forget_retain, load_primaries, model_confusion
 from symbiote_lite.primary import HIDDEN_LAYERS, count_parameters

@@ -88,7 +88,7 @@ SEED = check_range("SEED", SEED, 0, 2**31 - 1, integer=True)
 # %%
 import matplotlib.pyplot as plt
 
-from symbiote_lite import default_device, plots
+from symbiote_lite import default_device
 from symbiote_lite import plots_circuits as P
 from symbiote_lite import replication as R
 from symbiote_lite import stages as S
@@ -160,8 +160,8 @@ assert only_own, "mono: only class k may drop"
 assert accurate, "a planted primary lost > 2 points of accuracy"
 
 # %%
-plots.ablation_matrices({S.VARIANT_NAMES[k]: m
-                         for k, m in planted.ablation.items()})
+P.ablation_matrices({S.VARIANT_NAMES[k]: m
+                     for k, m in planted.ablation.items()})
 plt.show()
 
 # %% [markdown]
@@ -251,8 +251,8 @@ plt.show()
 # direct-optimisation baseline; the grey band holds 95 % of the correlations of random rankings.
 
 # %%
-plots.cross_correlation({m: a["fc1"]["cross"]
-                         for m, a in attribution.agree.items()})
+P.cross_correlation({m: a["fc1"]["cross"]
+                     for m, a in attribution.agree.items()})
 plt.show()
 
 # %% [markdown]

@@ -87,10 +87,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from symbiote_lite import default_device, plots, plots_published
+from symbiote_lite import default_device, plots_published
 from symbiote_lite import published as P
 from symbiote_lite.data import load_mnist
-from symbiote_lite.metrics import confusion_matrix
+from symbiote_lite.metrics import DROP_TARGET, FORGET_TARGET, confusion_matrix
+from symbiote_lite.plots_primary import confusion_heatmap
+from symbiote_lite.plots_results import forget_retain_bars
 from symbiote_lite.primary import PrimaryCNN, count_parameters
 from symbiote_lite.report import glue
 from symbiote_lite.symbiote import Symbiote, SymbioteConfig
@@ -255,9 +257,9 @@ results.round(2)
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
-plots.confusion_heatmap(confusion_matrix(base_pred, y_test), ax=axes[0], title="primary")
-plots.confusion_heatmap(confusion_matrix(pub_pred, y_test), ax=axes[1], title="+ symbiote, evaluation mode")
-plots.confusion_heatmap(confusion_matrix(trn_pred, y_test), ax=axes[2], title="+ symbiote, training-mode offsets")
+confusion_heatmap(confusion_matrix(base_pred, y_test), ax=axes[0], title="primary")
+confusion_heatmap(confusion_matrix(pub_pred, y_test), ax=axes[1], title="+ symbiote, evaluation mode")
+confusion_heatmap(confusion_matrix(trn_pred, y_test), ax=axes[2], title="+ symbiote, training-mode offsets")
 fig.tight_layout()
 plt.show()
 
@@ -585,10 +587,10 @@ rules_df.round(2).T
 # retain drop against the unedited primary, in % and points.
 
 # %%
-plots.forget_retain_bars(
+forget_retain_bars(
     {"published design, write-up rules": {"digit": list(range(10)), "forget": list(rules_df["forget"] / 100),
                                            "retain_drop": list(rules_df["retain_drop"] / 100)}},
-    forget_target=0.005, drop_target=0.003,
+    forget_target=FORGET_TARGET, drop_target=DROP_TARGET,
 )
 plt.show()
 

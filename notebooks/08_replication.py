@@ -85,10 +85,10 @@ import pandas as pd
 from symbiote_lite import default_device
 from symbiote_lite import plots_replication as PR
 from symbiote_lite import replication as R
+from symbiote_lite.metrics import DROP_TARGET, FORGET_TARGET  # chapter 5's targets
 from symbiote_lite.report import glue as glue_raw
 from symbiote_lite.runtime import progress_bar
 
-FORGET_TARGET, DROP_TARGET = 0.005, 0.003  # chapter 5's targets
 device = default_device()
 seeds = list(range(FIRST_SEED, FIRST_SEED + N_SEEDS))
 chains = [R.load_or_run_chain(R.ChainConfig(seed=seed), device) for seed in progress_bar(seeds, desc="chains")]

@@ -4,7 +4,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from symbiote_lite import plots  # noqa: F401  (the book's style)
+from symbiote_lite.style import use_book_style
+
+use_book_style()
 
 SCORE_LABELS = {"overall": "overall", "other": "other digits (retain)", "digit": "digit 3 (forget)"}
 MODE_STYLES = {"evaluation mode": "-", "training mode": "--"}

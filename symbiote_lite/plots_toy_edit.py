@@ -3,7 +3,9 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from symbiote_lite import plots  # noqa: F401  (the book's style)
+from symbiote_lite.style import use_book_style
+
+use_book_style()
 
 EDITOR_COLOURS = {"exact reference": "black", "bias edit": "C2", "direct optimisation": "C1", "symbiote": "C0"}
 

@@ -488,7 +488,7 @@ def test_wiring_diagram_draws_no_pruned_or_faint_connection():
     import matplotlib.pyplot as plt
     from matplotlib.collections import LineCollection
 
-    from symbiote_lite import plots
+    from symbiote_lite import plots_bimt as plots
 
     strength = [torch.tensor([[1.0, 0.0], [0.5, 0.01]]), torch.tensor([[0.0, 2.0]])]
     signed = [torch.tensor([[1.0, 0.0], [-0.5, 0.01]]), torch.tensor([[0.0, -2.0]])]

@@ -59,3 +59,27 @@ def test_no_markdown_line_starts_with_a_percent_sign(source):
         if cell.cell_type == "markdown":
             bad = [line for line in cell.source.splitlines() if line.lstrip().startswith("%")]
             assert not bad, f"{source.name}: markdown line read as a MyST comment: {bad[0][:60]!r}"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_every_library_name_a_notebook_uses_exists(source):
+    """Each ``module.name`` a notebook reads from a ``symbiote_lite`` module it imports, and each name it imports
+    from one, exists: a renamed or moved function fails here, not after minutes of execution."""
+    import ast
+    import importlib
+
+    code = "\n".join(c.source for c in jupytext.read(source).cells if c.cell_type == "code")
+    tree = ast.parse("\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("%", "!"))))
+    modules = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("symbiote_lite"):
+            parent = importlib.import_module(node.module)
+            for alias in node.names:
+                value = getattr(parent, alias.name, None)
+                if value is None:
+                    value = importlib.import_module(f"{node.module}.{alias.name}")
+                if type(value).__name__ == "module":
+                    modules[alias.asname or alias.name] = value
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in modules:
+            assert hasattr(modules[node.value.id], node.attr), f"{source.name}: {node.value.id}.{node.attr} is missing"
