@@ -56,7 +56,7 @@ SIZES = ((8, 2), (32, 12), (64, 48))
 STEER_LR_FACTORS = (1.0,)
 N_PAIR_IMAGES = 2000  # test images for the many two-digit evaluations
 N_NULL = 1000  # random rankings that give the chance level of a correlation
-# seeds the planted circuits, held-out pairs, random rankings and every editor
+# seeds every network here (primaries too) and every random choice
 SEED = 0
 
 # %%

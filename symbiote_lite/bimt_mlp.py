@@ -33,10 +33,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from symbiote_lite import bimt
-from symbiote_lite.artifacts import load_or_build
-from symbiote_lite.data import MEAN, STD, load_mnist
+from symbiote_lite.data import MEAN, STD
 from symbiote_lite.params import check_range
-from symbiote_lite.primary import accuracy
+from symbiote_lite.primary import accuracy, load_or_train_on_mnist
 from symbiote_lite.runtime import default_device, progress_bar, seed_everything
 
 
@@ -286,14 +285,7 @@ def load_or_train(config: MLPConfig = MLPConfig(), device=None, progress: bool =
     """The BIMT MLP for ``config`` from the artifact cache, training it first if absent: ``(model, history)``
     (``eval_acc`` along training is measured on the MNIST test set, for the chapter's curve only)."""
     device = device or default_device()
-
-    def build():
-        x, y = load_mnist("train", device)
-        xt, yt = load_mnist("test", device)
-        model, history = train(config, x, y, xt, yt, progress=progress)
-        return {"state": {k: v.cpu() for k, v in model.state_dict().items()}, "history": history}
-
-    payload = load_or_build("bimt_mlp", config, build)
+    payload = load_or_train_on_mnist("bimt_mlp", config, train, device, progress)
     model = GridMLP(config.widths)
     model.load_state_dict(payload["state"])
     return model.to(device).eval(), payload["history"]

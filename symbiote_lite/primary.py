@@ -208,17 +208,23 @@ def train(config: PrimaryConfig, x, y, x_test=None, y_test=None, progress: bool 
     return model.to(memory_format=torch.contiguous_format), history
 
 
-def load_or_train(config: PrimaryConfig = PrimaryConfig(), device=None, progress: bool = True):
-    """The trained primary for ``config`` from the artifact cache, training it first if absent."""
-    device = device or default_device()
+def load_or_train_on_mnist(name: str, config, train_fn, device, progress: bool = True) -> dict:
+    """``{"state", "history"}`` of ``train_fn(config, x_train, y_train, x_test, y_test, progress=...)`` on MNIST,
+    from the artifact cache under ``name`` and ``config`` (trained and cached first if absent)."""
 
     def build():
         x, y = load_mnist("train", device)
         xt, yt = load_mnist("test", device)
-        model, history = train(config, x, y, xt, yt, progress=progress)
+        model, history = train_fn(config, x, y, xt, yt, progress=progress)
         return {"state": {k: v.cpu() for k, v in model.state_dict().items()}, "history": history}
 
-    payload = load_or_build("primary", config, build)
+    return load_or_build(name, config, build)
+
+
+def load_or_train(config: PrimaryConfig = PrimaryConfig(), device=None, progress: bool = True):
+    """The trained primary for ``config`` from the artifact cache, training it first if absent."""
+    device = device or default_device()
+    payload = load_or_train_on_mnist("primary", config, train, device, progress)
     model = build_model(config)
     model.load_state_dict(payload["state"])
     return model.to(device).eval(), payload["history"]
