@@ -32,7 +32,7 @@ from symbiote_lite.artifacts import load_or_build
 from symbiote_lite.data import load_mnist, train_val_split
 from symbiote_lite.metrics import scores_under  # noqa: F401  (re-exported: chapters score edits as E.scores_under)
 from symbiote_lite.primary import HIDDEN_LAYERS, PrimaryCNN, count_parameters
-from symbiote_lite.runtime import progress_bar, seed_everything
+from symbiote_lite.runtime import forward_hooks, progress_bar, seed_everything
 from symbiote_lite.symbiote import (
     N_DIGITS,
     DirectDiff,
@@ -68,12 +68,8 @@ def offset_hooks(primary: PrimaryCNN, offsets: dict[str, torch.Tensor], n_images
 
         return hook
 
-    handles = [getattr(primary, layer).register_forward_hook(hook_for(layer)) for layer in offsets]
-    try:
+    with forward_hooks((getattr(primary, layer), hook_for(layer)) for layer in offsets):
         yield
-    finally:
-        for h in handles:
-            h.remove()
 
 
 def steered_logits(primary: PrimaryCNN, offsets: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:

@@ -29,7 +29,7 @@ from symbiote_lite.artifacts import load_or_build
 from symbiote_lite.data import MEAN, STD, load_mnist
 from symbiote_lite.metrics import N_DIGITS, batched_confusion, forget_retain
 from symbiote_lite.primary import count_parameters
-from symbiote_lite.runtime import default_device, progress_bar, seed_everything
+from symbiote_lite.runtime import default_device, forward_hooks, progress_bar, seed_everything
 
 # Post-ReLU activation shape of each layer the published symbiote offsets (per image).
 OFFSET_SHAPES = {"conv1": (32, 28, 28), "conv2": (64, 28, 28), "conv3": (128, 14, 14), "fc1": (128,), "fc2": (64,)}
@@ -112,12 +112,8 @@ def offset_hooks(model: PublishedCNN, offsets: dict[str, torch.Tensor]):
     def add(offset):
         return lambda module, inputs, out: out + offset
 
-    handles = [model.relu[name].register_forward_hook(add(d)) for name, d in offsets.items()]
-    try:
+    with forward_hooks((model.relu[name], add(d)) for name, d in offsets.items()):
         yield
-    finally:
-        for h in handles:
-            h.remove()
 
 
 def offset_logits(model: PublishedCNN, offsets: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:

@@ -4,6 +4,7 @@ import os
 import random
 import statistics
 import time
+from contextlib import contextmanager
 
 import torch
 from tqdm.auto import tqdm
@@ -42,3 +43,15 @@ def median_seconds(fn, repeats: int, warmup: int = 3) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+@contextmanager
+def forward_hooks(hooks):
+    """While active, each ``(module, hook)`` of ``hooks`` is a forward hook of its module (removed on exit, also on
+    an error)."""
+    handles = [module.register_forward_hook(hook) for module, hook in hooks]
+    try:
+        yield
+    finally:
+        for h in handles:
+            h.remove()

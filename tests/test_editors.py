@@ -145,3 +145,18 @@ def test_direct_diffs_give_each_digit_its_own_diff(tiny):
         three, five, seven = direct.digits[3](), direct.digits[5](), direct.digits[7]()
     for k, v in out.items():
         assert torch.allclose(v[0], three[k][0]) and torch.allclose(v[1], five[k][0] + seven[k][0], atol=1e-6)
+
+
+def test_forward_hooks_are_removed_on_exit_and_on_error():
+    from torch import nn
+
+    from symbiote_lite.runtime import forward_hooks
+
+    layer = nn.Identity()
+    x = torch.ones(2)
+    with forward_hooks([(layer, lambda m, i, out: out + 1)]):
+        assert torch.equal(layer(x), x + 1)
+    assert torch.equal(layer(x), x), "the hook outlived its block"
+    with pytest.raises(RuntimeError), forward_hooks([(layer, lambda m, i, out: out * 3)]):
+        raise RuntimeError("boom")
+    assert torch.equal(layer(x), x), "an error left the hook in place"
