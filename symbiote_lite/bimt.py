@@ -303,6 +303,16 @@ def magnitude_pruned(model: nn.Module, sparsity: float, layers=PRUNED_LAYERS, sc
 # --- training ----------------------------------------------------------------------------------------------------
 
 
+def log_checkpoint(history: dict, model, x_eval, y_eval, **values) -> None:
+    """Append one checkpoint's ``values`` to the training ``history`` lists, and the accuracy on (x_eval, y_eval)
+    as ``eval_acc`` when given; leaves the model in training mode."""
+    for key, value in values.items():
+        history[key].append(value)
+    if x_eval is not None:
+        history["eval_acc"].append(accuracy(model, x_eval, y_eval))
+    model.train()
+
+
 def train_pruned(config: BIMTConfig, x, y, x_eval=None, y_eval=None, init_state=None, progress: bool = True):
     """BIMT + progressive pruning on in-memory tensors. Returns ``(model, masks, history)``.
 
@@ -343,15 +353,9 @@ def train_pruned(config: BIMTConfig, x, y, x_eval=None, y_eval=None, init_state=
         model.eval()
         with torch.no_grad():
             cost = connection_cost(connection_strengths(model), lengths, config.A, config.l0).item()
-        history["step"].append(step)
-        history["sparsity"].append(sparsity_report(current_masks(model))["hidden"])
-        history["lam"].append(lam)
-        history["cost"].append(cost)
-        history["loss"].append(running.item() / since if since else float("nan"))
-        history["swaps"].append(swaps)
-        if x_eval is not None:
-            history["eval_acc"].append(accuracy(model, x_eval, y_eval))
-        model.train()
+        log_checkpoint(history, model, x_eval, y_eval, step=step,
+                       sparsity=sparsity_report(current_masks(model))["hidden"], lam=lam, cost=cost,
+                       loss=running.item() / since if since else float("nan"), swaps=swaps)
 
     model.train()
     start = time.perf_counter()

@@ -35,7 +35,7 @@ from torch import nn
 from symbiote_lite import bimt
 from symbiote_lite.data import MEAN, STD
 from symbiote_lite.params import check_range
-from symbiote_lite.primary import accuracy, load_or_train_on_mnist
+from symbiote_lite.primary import load_or_train_on_mnist
 from symbiote_lite.runtime import default_device, progress_bar, seed_everything
 
 
@@ -257,14 +257,9 @@ def _train(config: MLPConfig, x, y, x_eval, y_eval, progress: bool):
         if step in checkpoints:
             history["seconds"] += time.perf_counter() - start
             with torch.no_grad():
-                history["cost"].append(connection_cost(model, swap_prices, config.l0).item())
-            history["step"].append(step)
-            history["lam"].append(lam)
-            history["loss"].append(running.item() / since if since else float("nan"))
-            history["swaps"].append(swaps)
-            if x_eval is not None:
-                history["eval_acc"].append(accuracy(model, x_eval, y_eval))
-            model.train()
+                cost = connection_cost(model, swap_prices, config.l0).item()
+            bimt.log_checkpoint(history, model, x_eval, y_eval, cost=cost, step=step, lam=lam,
+                                loss=running.item() / since if since else float("nan"), swaps=swaps)
             running, since = torch.zeros((), device=device), 0
             start = time.perf_counter()
         if step == steps:

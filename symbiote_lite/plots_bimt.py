@@ -78,16 +78,26 @@ def wiring_diagram(strength, signed, positions, ax=None, title: str | None = Non
     return ax
 
 
-def wiring_stages(snapshots: dict, positions, suptitle: str | None = None, threshold: float = 0.0):
-    """One wiring diagram per stage, with the legend; ``snapshots``: {stage title: (strength, signed matrices)}."""
-    fig, axes = plt.subplots(1, len(snapshots), figsize=(3.5 * len(snapshots), 4.2), sharey=True, dpi=WIRING_DPI)
-    for ax, (name, (strength, signed)) in zip(np.atleast_1d(axes), snapshots.items(), strict=True):
-        wiring_diagram(strength, signed, positions, ax=ax, title=name, threshold=threshold)
+def _stage_row(stages: dict, draw, panel_size: tuple, threshold: float, suptitle: str | None, legend: dict):
+    """One panel per stage, ``draw(ax, title, item)`` in each, then the weight legend below the row."""
+    fig, axes = plt.subplots(1, len(stages), figsize=(panel_size[0] * len(stages), panel_size[1]), sharey=True,
+                             dpi=WIRING_DPI)
+    for ax, (name, item) in zip(np.atleast_1d(axes), stages.items(), strict=True):
+        draw(ax, name, item)
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()
-    weight_legend(fig, threshold, loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.12))
+    weight_legend(fig, threshold, loc="lower center", ncol=3, **legend)
     return fig
+
+
+def wiring_stages(snapshots: dict, positions, suptitle: str | None = None, threshold: float = 0.0):
+    """One wiring diagram per stage, with the legend; ``snapshots``: {stage title: (strength, signed matrices)}."""
+
+    def draw(ax, name, item):
+        wiring_diagram(*item, positions, ax=ax, title=name, threshold=threshold)
+
+    return _stage_row(snapshots, draw, (3.5, 4.2), threshold, suptitle, {"bbox_to_anchor": (0.5, -0.12)})
 
 
 def _oblique(xy, layer: int, gap: float = 1.0, tilt: float = 0.4, depth: float = 0.5):
@@ -130,14 +140,12 @@ def plane_wiring(weights, positions, out_labels=None, ax=None, title: str | None
 
 def plane_wiring_stages(stages: dict, positions, threshold: float = 0.05, suptitle: str | None = None):
     """One ``plane_wiring`` per stage, with the legend. ``stages``: {title: (weights, out_labels)}."""
-    fig, axes = plt.subplots(1, len(stages), figsize=(3.3 * len(stages), 5.2), sharey=True, dpi=WIRING_DPI)
-    for ax, (name, (w, labels)) in zip(np.atleast_1d(axes), stages.items(), strict=True):
-        plane_wiring(w, positions, labels, ax=ax, title=name, threshold=threshold)
-    if suptitle:
-        fig.suptitle(suptitle)
-    fig.tight_layout()
-    weight_legend(fig, threshold, max_width=1.5, loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.1))
-    return fig
+
+    def draw(ax, name, item):
+        plane_wiring(item[0], positions, item[1], ax=ax, title=name, threshold=threshold)
+
+    return _stage_row(stages, draw, (3.3, 5.2), threshold, suptitle,
+                      {"max_width": 1.5, "bbox_to_anchor": (0.5, -0.1)})
 
 
 def bimt_schedule(history: dict):

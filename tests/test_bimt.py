@@ -501,4 +501,7 @@ def test_wiring_diagram_draws_no_pruned_or_faint_connection():
     assert widths == pytest.approx([1.0, 2.0, 2.0])  # 0.5 of its layer's largest -> half the widest line
     colours = [tuple(col[:3]) for c in lines for col in c.get_colors()]
     assert colours.count(plots.NEGATIVE) == 2 and colours.count(plots.POSITIVE) == 1
+    fig = plots.wiring_stages({"a": (strength, signed), "b": (strength, signed)}, positions, threshold=0.05)
+    assert len(fig.axes) == 2 and [a.get_title() for a in fig.axes] == ["a", "b"]
+    assert fig.legends, "the row of stages carries the weight legend"
     plt.close("all")
