@@ -57,15 +57,14 @@ SEED = check_range("SEED", SEED, 0, 2**31 - 1, integer=True)
 # %%
 import matplotlib.pyplot as plt
 
-from symbiote_lite import default_device
+from symbiote_lite import default_device, primary
 from symbiote_lite import plots_primary as plots
 from symbiote_lite.data import load_mnist
 from symbiote_lite.metrics import confusion_matrix, per_class_accuracy
-from symbiote_lite.primary import PrimaryConfig, count_parameters, load_or_train, predict
 from symbiote_lite.report import glue
 
 device = default_device()
-config = PrimaryConfig(epochs=EPOCHS, seed=SEED)
+config = primary.PrimaryConfig(epochs=EPOCHS, seed=SEED)
 x_test, y_test = load_mnist("test", device)
 print(f"device: {device.type}")
 print(config)
@@ -79,11 +78,12 @@ print(config)
 # same figure.
 
 # %%
-model, history = load_or_train(config, device)
-n_params = count_parameters(model)
+model, history = primary.load_or_train(config, device)
+n_params = primary.count_parameters(model)
 glue("primary_params", n_params)
 glue("primary_train_seconds", round(history["seconds"], 1))
-print(f"{n_params} parameters; training took {history['seconds']:.1f} s on {device.type}")
+print(f"{n_params} parameters; training took "
+      f"{history['seconds']:.1f} s on {device.type}")
 
 # %%
 plots.learning_curve(history)
@@ -100,7 +100,7 @@ plt.show()
 # ## How good is it?
 
 # %%
-pred = predict(model, x_test)
+pred = primary.predict(model, x_test)
 test_acc = (pred == y_test).float().mean().item()
 glue("primary_test_acc", 100 * test_acc)
 
@@ -111,7 +111,9 @@ print(f"test accuracy: {100 * test_acc:.1f} %")
 # NBVAL_CHECK_OUTPUT
 print(f"test accuracy at least 99.0 %: {test_acc >= 0.99}")
 if (EPOCHS, SEED) == (2, 0):
-    assert test_acc >= 0.99, f"the default primary must reach 99.0 % test accuracy, got {100 * test_acc:.2f} %"
+    assert test_acc >= 0.99, (
+        "the default primary must reach 99.0 % test accuracy, "
+        f"got {100 * test_acc:.2f} %")
 
 # %% [markdown]
 # The default primary reaches {glue:text}`primary_test_acc:.2f` % test accuracy with
@@ -120,7 +122,8 @@ if (EPOCHS, SEED) == (2, 0):
 
 # %%
 first = slice(0, 20)
-plots.digit_grid(x_test[first].cpu(), y_test[first].tolist(), pred[first].tolist())
+plots.digit_grid(x_test[first].cpu(), y_test[first].tolist(),
+                 pred[first].tolist())
 plt.show()
 
 # %% [markdown]
@@ -140,7 +143,8 @@ plt.show()
 
 # %%
 recall = per_class_accuracy(cm)
-print("per-digit accuracy (%):", " ".join(f"{d}:{100 * r:.1f}" for d, r in enumerate(recall.tolist())))
+per_digit = (f"{d}:{100 * r:.1f}" for d, r in enumerate(recall.tolist()))
+print("per-digit accuracy (%):", " ".join(per_digit))
 print(f"worst digit: {int(recall.argmin())}")
 
 # %% [markdown]
