@@ -103,8 +103,8 @@ config = S.CircuitsConfig(
     n_pair_images=N_PAIR_IMAGES, n_null=N_NULL,
 )
 train, test = load_mnist("train", device), load_mnist("test", device)
-# the primaries of chapters 2-3 and chapter 4's symbiotes under SEED (SEED = 0:
-# the chapters' own networks; another seed trains every network anew)
+# the primaries of chapters 2-3 and chapter 4's symbiotes under SEED
+# (SEED = 0: the chapters' own networks; another seed trains all anew)
 setting = S.setting(config, device, train, test, progress=True)
 n_primary = count_parameters(setting.dense)
 print(f"device: {device.type}; primary: {n_primary} parameters")

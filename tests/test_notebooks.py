@@ -83,3 +83,23 @@ def test_every_library_name_a_notebook_uses_exists(source):
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in modules:
             assert hasattr(modules[node.value.id], node.attr), f"{source.name}: {node.value.id}.{node.attr} is missing"
+
+
+CODE_WIDTH = 76  # characters of a code line the rendered cell shows without scrolling (about 77 at 1280 pixels)
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_code_fits_the_rendered_cell(source):
+    """The static side of ``make check-html``'s width rule: code lines (comments too) of a chapter that is not
+    listed as still wide are at most ``CODE_WIDTH`` characters; hidden cells do not count."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    from check_html import WIDE_CODE_PAGES
+
+    if f"notebooks/{source.stem}.html" in WIDE_CODE_PAGES:
+        pytest.skip("listed in tools/check_html.py as still wide")
+    wide = [line for c in jupytext.read(source).cells if c.cell_type == "code"
+            and "remove-cell" not in c.metadata.get("tags", []) for line in c.source.splitlines()
+            if len(line) > CODE_WIDTH]
+    assert not wide, f"{source.name}: {len(wide)} code lines wider than {CODE_WIDTH}: {wide[0]!r}"
