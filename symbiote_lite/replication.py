@@ -3,8 +3,9 @@
 A **chain** is the book's whole pipeline under one seed: dense primary -> BIMT-pruned primary -> symbiotes on
 both -> steering editor -> direct-optimisation reference -> size sweep -> planted circuits, each network cached
 under its own seed (``seed = 0`` is exactly what chapters 2-6 train with their defaults, so that chain reuses their
-artifacts). ``measure_chain`` takes the measurements behind every number of the claims table, the same way
-chapters 5 and 6 take them, and caches them as one small artifact.
+artifacts). ``run_chain`` takes the measurements behind every number of the claims table with chapter 6's own
+stage functions (``stages``) and ``load_or_run_chain`` caches them as one small artifact. The same rules decide a
+single run (``single_run_claims``, chapter 6) and the intervals over seeds (``verdicts``, chapter 8).
 
 Across chains, every number gets a mean and a 95 % **Student t interval over seeds**
 (``mean ± t_{0.975, N-1} · s / √N``, ``t_interval``). A verdict rule is written as threshold **tests** on such
