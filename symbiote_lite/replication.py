@@ -210,17 +210,17 @@ def run_chain(config: CircuitsConfig, device, progress: bool = False, data: tupl
     train, test = data if data is not None else (load_mnist("train", device), load_mnist("test", device))
     stage_seconds = {}
 
-    def timed(name, fn, *args):
+    def timed(name, fn, *args, **kwargs):
         t0 = time.perf_counter()
-        result = fn(*args, progress=progress) if name != "primary_stage" else fn(*args)
+        result = fn(*args, **kwargs)
         stage_seconds[name] = time.perf_counter() - t0
         return result
 
-    s = timed("setting", stages.setting, config, device, train, test)
-    planted = timed("planted_stage", stages.planted_stage, s)
-    attribution = timed("attribution_stage", stages.attribution_stage, s)
-    steering = timed("steering_stage", stages.steering_stage, s, attribution)
-    sweep = timed("sweep_stage", stages.sweep_stage, s, attribution)
+    s = timed("setting", stages.setting, config, device, train, test, progress=progress)
+    planted = timed("planted_stage", stages.planted_stage, s, progress=progress)
+    attribution = timed("attribution_stage", stages.attribution_stage, s, progress=progress)
+    steering = timed("steering_stage", stages.steering_stage, s, attribution, progress=progress)
+    sweep = timed("sweep_stage", stages.sweep_stage, s, attribution, progress=progress)
     primary = timed("primary_stage", stages.primary_stage, s)
     out = stages.chain_record(primary, attribution, steering, sweep, planted, config.seed)
     out["stage_seconds"] = stage_seconds

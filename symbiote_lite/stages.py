@@ -137,7 +137,7 @@ class PlantedResult:
     def glue_values(self) -> dict:
         out = {}
         for kind in C.KINDS:
-            p, s = self.primary_rows[kind], self.symbiote_rows[kind]
+            p = self.primary_rows[kind]
             out |= {f"planted_{kind}_acc": p["test accuracy (%)"],
                     f"planted_{kind}_classes_per_unit": p["classes per unit"],
                     f"planted_{kind}_other_drop": p["other classes: largest drop (points)"]}
