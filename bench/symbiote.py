@@ -20,16 +20,16 @@ import time
 import torch
 
 from symbiote_lite import default_device
-from symbiote_lite.data import load_mnist, train_val_split
-from symbiote_lite.evaluate import (
+from symbiote_lite.baselines import (
     BaselineConfig,
     diff_confusions,
     finetune_unlearn,
-    forget_retain,
-    load_primaries,
     model_confusion,
     retrain_without,
 )
+from symbiote_lite.data import load_mnist, train_val_split
+from symbiote_lite.metrics import forget_retain
+from symbiote_lite.networks import load_primaries
 from symbiote_lite.primary import PrimaryConfig
 from symbiote_lite.symbiote import SymbioteConfig, multi_hot, optimise_diff, train_symbiote
 

@@ -37,8 +37,17 @@ from torch.nn.utils import prune
 
 from symbiote_lite.artifacts import load_or_build
 from symbiote_lite.data import load_mnist
+from symbiote_lite.metrics import class_means
 from symbiote_lite.params import check_choice, check_range
-from symbiote_lite.primary import HIDDEN_LAYERS, PrimaryCNN, PrimaryConfig, accuracy, build_model, load_or_train
+from symbiote_lite.primary import (
+    HIDDEN_LAYERS,
+    PrimaryCNN,
+    PrimaryConfig,
+    accuracy,
+    activations,
+    build_model,
+    load_or_train,
+)
 from symbiote_lite.runtime import default_device, progress_bar, seed_everything
 
 WEIGHT_LAYERS = ("conv1", "conv2", "fc1", "fc2")  # layer k joins neuron row k to row k + 1
@@ -439,49 +448,35 @@ def ablation_configs(config: BIMTConfig) -> dict[str, BIMTConfig]:
 # --- polysemanticity ---------------------------------------------------------------------------------------------
 
 
-@torch.no_grad()
 def hidden_activations(model: PrimaryCNN, x: torch.Tensor, batch_size: int = 2000) -> dict[str, torch.Tensor]:
     """Activation of every hidden neuron on every image: conv2 channel = mean of its pooled ReLU map (N, c2),
     fc1 unit = its ReLU output (N, h)."""
-    model.eval()
-    parts = {"conv2": [], "fc1": []}
-    for i in range(0, len(x), batch_size):
-        _, hidden = model(x[i : i + batch_size], return_hidden=True)
-        parts["conv2"].append(hidden["conv2"].mean((2, 3)))
-        parts["fc1"].append(hidden["fc1"])
-    return {k: torch.cat(v) for k, v in parts.items()}
-
-
-def class_means(acts: torch.Tensor, y: torch.Tensor, n_classes: int = 10) -> torch.Tensor:
-    """Mean activation of each neuron on each class: (D, K) from acts (N, D) and labels (N,)."""
-    onehot = F.one_hot(y, n_classes).to(acts.dtype)  # (N, K)
-    counts = onehot.sum(0)
-    if (counts == 0).any():
-        raise ValueError(f"classes {torch.nonzero(counts == 0).flatten().tolist()} have no samples")
-    return torch.einsum("nk,nd->dk", onehot, acts) / counts
+    hidden = activations(model, x, ("conv2", "fc1"), batch_size)[1]
+    return {"conv2": hidden["conv2"].mean((2, 3)), "fc1": hidden["fc1"]}
 
 
 def classes_responded(means: torch.Tensor, fraction: float = 0.5) -> torch.Tensor:
-    """Per neuron, how many classes drive its mean activation to at least ``fraction`` of its largest class mean.
+    """Per neuron, how many classes drive its mean activation to at least ``fraction`` of its largest class mean;
+    ``means`` (classes, neurons) as ``metrics.class_means`` gives them.
 
     1 = monosemantic at the class level, K = responds to every class; 0 for a dead neuron (all means 0).
     """
     if not 0.0 < fraction <= 1.0:
         raise ValueError(f"fraction={fraction} must lie in (0, 1]")
-    top = means.max(1, keepdim=True).values
-    return ((means >= fraction * top) & (top > 0)).sum(1)
+    top = means.max(0, keepdim=True).values
+    return ((means >= fraction * top) & (top > 0)).sum(0)
 
 
 def selectivity_index(means: torch.Tensor) -> torch.Tensor:
     """Class selectivity (Morcos et al. 2018): (mu_max - mu_rest) / (mu_max + mu_rest), mu_rest = mean of the other
     classes' means. 0 = equal response to all classes, 1 = responds to one class only; NaN for a dead neuron."""
-    top = means.max(1).values
-    rest = (means.sum(1) - top) / (means.shape[1] - 1)
+    top = means.max(0).values
+    rest = (means.sum(0) - top) / (means.shape[0] - 1)
     return torch.where(top > 0, (top - rest) / (top + rest), torch.full_like(top, float("nan")))
 
 
 def polysemanticity(model: PrimaryCNN, x, y, fraction: float = 0.5) -> dict[str, dict[str, torch.Tensor]]:
-    """For each hidden layer: class ``means`` (D, 10), ``n_classes`` and ``selectivity`` (D,), ``alive`` (D,) bool."""
+    """For each hidden layer: class ``means`` (10, D), ``n_classes`` and ``selectivity`` (D,), ``alive`` (D,) bool."""
     out = {}
     for layer, acts in hidden_activations(model, x).items():
         means = class_means(acts, y).cpu()
@@ -489,7 +484,7 @@ def polysemanticity(model: PrimaryCNN, x, y, fraction: float = 0.5) -> dict[str,
             "means": means,
             "n_classes": classes_responded(means, fraction),
             "selectivity": selectivity_index(means),
-            "alive": means.max(1).values > 0,
+            "alive": means.max(0).values > 0,
         }
     return out
 

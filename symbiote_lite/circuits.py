@@ -31,8 +31,8 @@ import torch.nn.functional as F
 
 from symbiote_lite.artifacts import load_or_build
 from symbiote_lite.data import load_mnist
-from symbiote_lite.metrics import N_DIGITS
-from symbiote_lite.primary import PrimaryCNN
+from symbiote_lite.metrics import N_DIGITS, class_means
+from symbiote_lite.primary import PrimaryCNN, activations
 from symbiote_lite.runtime import seed_everything
 
 KINDS = ("mono", "poly")
@@ -94,9 +94,7 @@ class PlantedConfig:
 @torch.no_grad()
 def conv_features(model: PrimaryCNN, x: torch.Tensor, batch_size: int = 2000) -> torch.Tensor:
     """The input of fc1 for every image: pooled conv2 activations, flattened, (N, c2·16)."""
-    model.eval()
-    return torch.cat([model(x[i : i + batch_size], return_hidden=True)[1]["conv2"].flatten(1)
-                      for i in range(0, len(x), batch_size)])
+    return activations(model, x, ("conv2",), batch_size)[1]["conv2"].flatten(1)
 
 
 def plant_circuits(primary: PrimaryCNN, features: torch.Tensor, y: torch.Tensor, config: PlantedConfig) -> PrimaryCNN:
@@ -116,7 +114,7 @@ def plant_circuits(primary: PrimaryCNN, features: torch.Tensor, y: torch.Tensor,
     fc1 = torch.nn.Linear(model.fc1.in_features, hidden).to(features.device)  # fresh init (seeded)
     with torch.no_grad():
         # start each unit on its classes: + the unit-norm direction from the mean image to each class mean ...
-        mu = class_mean(features, y)  # (10, F)
+        mu = class_means(features, y)  # (10, F)
         toward = F.normalize(mu - features.mean(0), dim=1)  # (10, F)
         fc1.weight.add_(m.float().T @ toward * fc1.weight.norm(dim=1, keepdim=True))  # (hidden, F)
         # ... with a bias that makes it fire on half of the images, so no circuit starts dead
@@ -169,9 +167,8 @@ def load_or_plant(primary: PrimaryCNN, config: PlantedConfig, primary_key: str) 
 @torch.no_grad()
 def fc1_activations(model: PrimaryCNN, x: torch.Tensor, batch_size: int = 2000):
     """(logits (N, 10), fc1 activations h (N, hidden)) of the unedited model."""
-    model.eval()
-    parts = [model(x[i : i + batch_size], return_hidden=True) for i in range(0, len(x), batch_size)]
-    return torch.cat([p[0] for p in parts]), torch.cat([p[1]["fc1"] for p in parts])
+    logits, hidden = activations(model, x, ("fc1",), batch_size)
+    return logits, hidden["fc1"]
 
 
 @torch.no_grad()
@@ -205,7 +202,7 @@ def fc1_ablation_importance(model: PrimaryCNN, x: torch.Tensor, y: torch.Tensor)
     shifted = logits[:, None, :] - h[:, :, None] * w2.T[None]  # (N, hidden, 10)
     drop = logits.log_softmax(-1)[:, None, :] - shifted.log_softmax(-1)  # (N, hidden, 10)
     correct = drop.gather(2, y[:, None, None].expand(-1, h.shape[1], 1))[..., 0]  # (N, hidden)
-    return class_mean(correct, y)
+    return class_means(correct, y)
 
 
 @torch.no_grad()
@@ -223,16 +220,7 @@ def conv2_ablation_importance(model: PrimaryCNN, x: torch.Tensor, y: torch.Tenso
         drop = logits.log_softmax(-1)[None] - out.log_softmax(-1)  # (C, n, 10)
         yi = y[i : i + chunk]
         parts.append(drop.gather(2, yi[None, :, None].expand(n_ch, -1, 1))[..., 0].T)  # (n, C)
-    return class_mean(torch.cat(parts), y)
-
-
-def class_mean(values: torch.Tensor, y: torch.Tensor, n_classes: int = N_DIGITS) -> torch.Tensor:
-    """values (N, D) -> (n_classes, D): mean over the images of each class."""
-    onehot = F.one_hot(y, n_classes).to(values.dtype)
-    counts = onehot.sum(0)
-    if (counts == 0).any():
-        raise ValueError(f"classes {torch.nonzero(counts == 0).flatten().tolist()} have no images")
-    return (onehot.T @ values) / counts[:, None]
+    return class_means(torch.cat(parts), y)
 
 
 # --- edits, per neuron ----------------------------------------------------------------------------------------

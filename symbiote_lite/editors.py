@@ -30,7 +30,6 @@ from torch import nn
 
 from symbiote_lite.artifacts import load_or_build
 from symbiote_lite.data import load_mnist, train_val_split
-from symbiote_lite.metrics import scores_under  # noqa: F401  (re-exported: chapters score edits as E.scores_under)
 from symbiote_lite.primary import HIDDEN_LAYERS, PrimaryCNN, count_parameters
 from symbiote_lite.runtime import forward_hooks, progress_bar, seed_everything
 from symbiote_lite.symbiote import (

@@ -5,10 +5,12 @@ is at most ``FORGET_TARGET`` and its accuracy on the other digits (its **retain*
 ``DROP_TARGET`` against the unedited primary (the **retain drop**). Both are fractions; the book prints them as
 percent and points.
 
-The scores: confusion matrices, forget and retain accuracy of an edit, and their summaries.
+The scores: class means (one orientation, classes x units), confusion matrices, forget and retain accuracy of an
+edit, and their summaries.
 """
 
 import torch
+import torch.nn.functional as F
 
 N_DIGITS = 10  # MNIST's classes; an intervention is a 0/1 vector over them
 FORGET_TARGET = 0.005  # forget accuracy ≤ 0.5 %
@@ -21,6 +23,16 @@ def confusion_matrix(pred: torch.Tensor, target: torch.Tensor, n_classes: int = 
         raise ValueError(f"pred {tuple(pred.shape)} and target {tuple(target.shape)} must have one shape")
     idx = target.long().cpu() * n_classes + pred.long().cpu()
     return torch.bincount(idx, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
+def class_means(values: torch.Tensor, y: torch.Tensor, n_classes: int = N_DIGITS) -> torch.Tensor:
+    """Class statistics have one orientation, (classes, units): values (N, D) -> (n_classes, D), the mean over the
+    images of each class."""
+    onehot = F.one_hot(y, n_classes).to(values.dtype)
+    counts = onehot.sum(0)
+    if (counts == 0).any():
+        raise ValueError(f"classes {torch.nonzero(counts == 0).flatten().tolist()} have no images")
+    return (onehot.T @ values) / counts[:, None]
 
 
 def per_class_accuracy(cm: torch.Tensor) -> torch.Tensor:
@@ -72,7 +84,7 @@ def edit_scores(cms: torch.Tensor, digits, base_cm: torch.Tensor) -> dict[str, l
     return out
 
 
-def summarise(scores: dict[str, list]) -> dict[str, float]:
+def edit_summary(scores: dict[str, list]) -> dict[str, float]:
     """Worst and mean forget accuracy and retain drop over the edited digits."""
     f, drop = torch.tensor(scores["forget"]), torch.tensor(scores["retain_drop"])
     return {
@@ -85,9 +97,10 @@ def summarise(scores: dict[str, list]) -> dict[str, float]:
 
 
 def scores_under(pred: torch.Tensor, y: torch.Tensor, z: torch.Tensor, base: torch.Tensor | None = None):
-    """Forget and retain accuracy (``evaluate.forget_retain``) of each intervention: pred (B, N), z (B, 10).
+    """Forget and retain accuracy (``forget_retain``) of each intervention: pred (B, N), z (B, 10).
 
-    With ``base`` (N,), the unedited predictions, also ``drop`` = unedited retain − edited retain (a fraction).
+    With ``base`` (N,), the unedited predictions, also ``retain_drop`` = unedited retain − edited retain (a
+    fraction), as in ``edit_scores``.
     Returns {name: (B,) float64 tensor}.
     """
     cms = batched_confusion(pred, y)
@@ -96,5 +109,5 @@ def scores_under(pred: torch.Tensor, y: torch.Tensor, z: torch.Tensor, base: tor
     out = {"forget": forget, "retain": retain}
     if base is not None:
         base_cm = batched_confusion(base[None], y)[0]
-        out["drop"] = torch.tensor([forget_retain(base_cm, t)[1] for t in targets]).double() - retain
+        out["retain_drop"] = torch.tensor([forget_retain(base_cm, t)[1] for t in targets]).double() - retain
     return out

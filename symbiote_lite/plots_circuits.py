@@ -164,6 +164,6 @@ def planted_maps(planted):
 def steering_bars(steering):
     """Per digit, forget and retain drop of the weight and the steering symbiote, chapter 5's targets dashed.
     ``steering``: a ``stages.SteeringResult``."""
-    scores = {name: {"digit": list(range(N_DIGITS)), "forget": s["forget"].tolist(), "retain_drop": s["drop"].tolist()}
+    scores = {name: {"digit": list(range(N_DIGITS)), **{k: s[k].tolist() for k in ("forget", "retain_drop")}}
               for name, s in steering.scores.items()}
     return forget_retain_bars(scores, forget_target=FORGET_TARGET, drop_target=DROP_TARGET)

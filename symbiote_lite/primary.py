@@ -138,6 +138,23 @@ def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 2000) -> torch.
     return torch.cat([model(x[i : i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)])
 
 
+@torch.no_grad()
+def activations(model: PrimaryCNN, x: torch.Tensor, layers=("conv1", "conv2", "fc1"), batch_size: int = 2000):
+    """The one reader of hidden activations: (logits (N, 10), {layer: its activations after the ReLU (and pooling) for
+    every image}) of the unedited model in evaluation mode, read in batches; ``layers`` picks which to keep."""
+    unknown = set(layers) - {"conv1", "conv2", "fc1"}
+    if unknown:
+        raise ValueError(f"layers {sorted(unknown)} are not hidden layers of the primary: choose conv1, conv2, fc1")
+    model.eval()
+    logits, hidden = [], {layer: [] for layer in layers}
+    for i in range(0, len(x), batch_size):
+        out, h = model(x[i : i + batch_size], return_hidden=True)
+        logits.append(out)
+        for layer in layers:
+            hidden[layer].append(h[layer])
+    return torch.cat(logits), {layer: torch.cat(parts) for layer, parts in hidden.items()}
+
+
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     return (predict(model, x) == y).float().mean().item()
 

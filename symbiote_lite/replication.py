@@ -34,6 +34,8 @@ from symbiote_lite.stages import CircuitsConfig
 from symbiote_lite.symbiote import N_DIGITS
 
 INCONCLUSIVE = "inconclusive"
+# a chain's cache file name; it changes with the layout of the record, so a record of another layout is never read
+ARTIFACT = "chain-2"
 FORGET_TARGET_PCT = 100 * FORGET_TARGET  # chapter 5's targets in the claims table's units (percent, points)
 DROP_TARGET_POINTS = 100 * DROP_TARGET
 
@@ -230,7 +232,7 @@ def run_chain(config: CircuitsConfig, device, progress: bool = False, data: tupl
 
 def load_or_run_chain(config: CircuitsConfig, device, progress: bool = False, data: tuple | None = None) -> dict:
     """``run_chain`` from the artifact cache (its networks are cached on their own; this caches the measurements)."""
-    return load_or_build("chain", config, lambda: run_chain(config, device, progress, data))
+    return load_or_build(ARTIFACT, config, lambda: run_chain(config, device, progress, data))
 
 
 def half_and_largest(sweep: list[dict]) -> tuple[dict, dict]:
@@ -244,14 +246,14 @@ def claim_numbers(chain: dict) -> dict[str, float]:
     rules of ``claim_tests`` read the keys marked by their names (gains, above-chance margins)."""
     pd_ = chain["per_digit"]
     half, largest = half_and_largest(chain["sweep"])
-    w_forget, w_drop = (100 * sum(pd_["dense"][k]) / N_DIGITS for k in ("forget", "drop"))
-    s_forget, s_drop = (100 * sum(chain["steering"][k]) / N_DIGITS for k in ("forget", "drop"))
+    w_forget, w_drop = (100 * sum(pd_["dense"][k]) / N_DIGITS for k in ("forget", "retain_drop"))
+    s_forget, s_drop = (100 * sum(chain["steering"][k]) / N_DIGITS for k in ("forget", "retain_drop"))
     poly = chain["poly"]
     out = {
         "digit3_forget_dense": 100 * pd_["dense"]["forget"][3],
         "digit3_forget_pruned": 100 * pd_["pruned"]["forget"][3],
-        "digit3_drop_dense": 100 * pd_["dense"]["drop"][3],
-        "digit3_drop_pruned": 100 * pd_["pruned"]["drop"][3],
+        "digit3_drop_dense": 100 * pd_["dense"]["retain_drop"][3],
+        "digit3_drop_pruned": 100 * pd_["pruned"]["retain_drop"][3],
         "train_ratio": chain["sym_seconds"] / chain["primary_seconds"],
         "poly_classes_dense": poly["classes"][0],
         "poly_classes_pruned": poly["classes"][1],
@@ -296,7 +298,7 @@ def per_digit_targets(chains: list[dict], forget_target: float = FORGET_TARGET,
     out = {}
     for label in chains[0]["per_digit"]:
         forget = torch.tensor([c["per_digit"][label]["forget"] for c in chains], dtype=torch.float64)  # (S, 10)
-        drop = torch.tensor([c["per_digit"][label]["drop"] for c in chains], dtype=torch.float64)
+        drop = torch.tensor([c["per_digit"][label]["retain_drop"] for c in chains], dtype=torch.float64)
         mean_f, mean_d = forget.mean(0), drop.mean(0)
         out[label] = {
             "forget_mean": mean_f.tolist(), "drop_mean": mean_d.tolist(),

@@ -18,8 +18,10 @@ from symbiote_lite import bimt
 from symbiote_lite import circuits as C
 from symbiote_lite import editors as E
 from symbiote_lite.artifacts import config_hash
+from symbiote_lite.baselines import BaselineConfig
 from symbiote_lite.data import train_val_split
-from symbiote_lite.evaluate import BaselineConfig, load_primaries, primary_configs
+from symbiote_lite.metrics import class_means, scores_under
+from symbiote_lite.networks import load_primaries, primary_configs
 from symbiote_lite.primary import count_parameters, load_or_train, predict
 from symbiote_lite.symbiote import N_DIGITS, SymbioteConfig, edited_logits, edited_predict, load_or_train_symbiote
 
@@ -98,10 +100,10 @@ def setting(config: CircuitsConfig, device, train: tuple, test: tuple, progress:
 
 
 def _scores(s: dict) -> dict:
-    """Mean and worst forget (%) and retain drop (points) of ``editors.scores_under``'s output."""
+    """Mean and worst forget (%) and retain drop (points) of ``metrics.scores_under``'s output."""
     return {"forget (%, mean)": 100 * s["forget"].mean().item(), "forget (%, worst)": 100 * s["forget"].max().item(),
-            "retain drop (points, mean)": 100 * s["drop"].mean().item(),
-            "retain drop (points, worst)": 100 * s["drop"].max().item()}
+            "retain drop (points, mean)": 100 * s["retain_drop"].mean().item(),
+            "retain drop (points, worst)": 100 * s["retain_drop"].max().item()}
 
 
 def central_95(values: torch.Tensor) -> tuple[float, float]:
@@ -168,7 +170,7 @@ def planted_stage(s: Setting, progress: bool = False) -> PlantedResult:
         base_acc = C.per_class_accuracy_matrix(pred[None], y)[0].cpu()
         acc = C.per_class_accuracy_matrix(C.ablated_logits(model, x, member).argmax(-1), y).cpu()
         _, h = C.fc1_activations(model, x)
-        responds = bimt.classes_responded(C.class_mean(h, y).T, 0.5).float()  # classes per unit (≥ ½ its max)
+        responds = bimt.classes_responded(class_means(h, y), 0.5).float()  # classes per unit (≥ ½ its max)
         out.networks[kind], out.members[kind], out.ablation[kind] = model, member, acc
         out.primary_rows[kind] = {
             "test accuracy (%)": 100 * (pred == y).float().mean().item(),
@@ -180,13 +182,13 @@ def planted_stage(s: Setting, progress: bool = False) -> PlantedResult:
         sym, _ = load_or_train_symbiote(model, None, config.short(), f"planted-{kind}", key, progress=progress)
         with torch.no_grad():
             diffs = sym(eye)
-        scores = E.scores_under(edited_predict(model, diffs, x), y, eye, base=pred)
+        scores = scores_under(edited_predict(model, diffs, x), y, eye, base=pred)
         norms = C.neuron_edit_norms(diffs, "fc1")  # (10, 64)
         null = C.random_auroc(member.cpu(), config.n_null, config.seed)  # (n_null, 10)
         out.edit_norms[kind], out.auroc[kind], out.null_auroc[kind] = norms.cpu(), C.auroc(norms, member).cpu(), null
         out.symbiote_rows[kind] = {
             "forget (%, mean)": 100 * scores["forget"].mean().item(),
-            "retain drop (points, mean)": 100 * scores["drop"].mean().item(),
+            "retain drop (points, mean)": 100 * scores["retain_drop"].mean().item(),
             "AUROC symbiote": out.auroc[kind].mean().item(),
             "precision@|S| symbiote": C.precision_at_k(norms, member).mean().item(),
             "AUROC ablation": C.auroc(C.fc1_ablation_importance(model, x, y), member).mean().item(),
@@ -283,7 +285,7 @@ class SteeringResult:
 
     lr_table: pd.DataFrame  # learning rate, validation loss of each steering run
     lr: float  # the chosen learning rate
-    scores: dict  # {"symbiote (weights)" / "steering (activations)": editors.scores_under(...)}
+    scores: dict  # {"symbiote (weights)" / "steering (activations)": metrics.scores_under(...)}
     rows: dict  # {method: table row}
 
     def table(self) -> pd.DataFrame:
@@ -327,7 +329,7 @@ def steering_stage(s: Setting, attribution: AttributionResult, progress: bool = 
     }
     scores, rows = {}, {}
     for name, (editor, pred, val, agree) in editors.items():
-        scores[name] = E.scores_under(pred, s.y_test, eye, base=base)
+        scores[name] = scores_under(pred, s.y_test, eye, base=base)
         rows[name] = {"parameters": count_parameters(editor), **_scores(scores[name]), "validation loss": val,
                       "ρ fc1 (mean)": agree["fc1"]["rho"].mean().item(),
                       "ρ conv2 (mean)": agree["conv2"]["rho"].mean().item()}
@@ -360,7 +362,7 @@ class SweepResult:
     held_out: int
     n_pair_images: int
     rows: list  # one dict per size: "width", "rank", "fraction", the SWEEP_COLUMNS numbers
-    groups: list  # per size: {"single digits"/"seen pairs"/"held-out pairs": editors.scores_under(...)}
+    groups: list  # per size: {"single digits"/"seen pairs"/"held-out pairs": metrics.scores_under(...)}
 
     @property
     def fractions(self) -> list[float]:
@@ -402,18 +404,18 @@ def sweep_stage(s: Setting, attribution: AttributionResult, progress: bool = Fal
                           held_out=config.held_out)
         sym, _ = E.load_or_train_editor(run, dense, progress=progress)
         with torch.no_grad():
-            singles = E.scores_under(edited_predict(dense, sym(eye), s.x_test), s.y_test, eye, base=base)
-            seen = E.scores_under(edited_predict(dense, sym(z_seen), x_pairs), y_pairs, z_seen, base=base[:n])
-            held = E.scores_under(edited_predict(dense, sym(z_held), x_pairs), y_pairs, z_held, base=base[:n])
+            singles = scores_under(edited_predict(dense, sym(eye), s.x_test), s.y_test, eye, base=base)
+            seen = scores_under(edited_predict(dense, sym(z_seen), x_pairs), y_pairs, z_seen, base=base[:n])
+            held = scores_under(edited_predict(dense, sym(z_held), x_pairs), y_pairs, z_held, base=base[:n])
             rho = {layer: v["rho"].mean().item() for layer, v in agreement(sym(eye), attribution.importance).items()}
         groups.append({"single digits": singles, "seen pairs": seen, "held-out pairs": held})
         rows.append({"width": width, "rank": rank, "fraction": count_parameters(sym) / n_primary,
                      "forget single (%)": 100 * singles["forget"].mean().item(),
-                     "drop single (points)": 100 * singles["drop"].mean().item(),
+                     "drop single (points)": 100 * singles["retain_drop"].mean().item(),
                      "forget seen pairs (%)": 100 * seen["forget"].mean().item(),
-                     "drop seen pairs (points)": 100 * seen["drop"].mean().item(),
+                     "drop seen pairs (points)": 100 * seen["retain_drop"].mean().item(),
                      "forget held-out pairs (%)": 100 * held["forget"].mean().item(),
-                     "drop held-out pairs (points)": 100 * held["drop"].mean().item(),
+                     "drop held-out pairs (points)": 100 * held["retain_drop"].mean().item(),
                      "ρ fc1": rho["fc1"], "ρ conv2": rho["conv2"]})
     return SweepResult(len(seen_pairs), config.held_out, n, rows, groups)
 
@@ -426,7 +428,7 @@ class PrimaryResult:
     """Per-digit scores of chapter 4's symbiote on both primaries, the training-time ratio and chapter 3's
     polysemanticity comparison (dense vs pruned)."""
 
-    per_digit: dict  # {"dense"/"pruned": {"forget": [10], "drop": [10]}} (fractions)
+    per_digit: dict  # {"dense"/"pruned": {"forget": [10], "retain_drop": [10]}} (fractions)
     sym_seconds: float
     primary_seconds: float
     poly: dict  # bimt.compare_polysemanticity(...)["all"]
@@ -437,9 +439,9 @@ def primary_stage(s: Setting) -> PrimaryResult:
     per_digit = {}
     with torch.no_grad():
         for label, (model, _, _) in s.primaries.items():
-            sc = E.scores_under(edited_predict(model, s.symbiotes[label](s.eye), s.x_test), s.y_test, s.eye,
+            sc = scores_under(edited_predict(model, s.symbiotes[label](s.eye), s.x_test), s.y_test, s.eye,
                                 base=s.base_pred(label))
-            per_digit[label] = {"forget": sc["forget"].tolist(), "drop": sc["drop"].tolist()}
+            per_digit[label] = {"forget": sc["forget"].tolist(), "retain_drop": sc["retain_drop"].tolist()}
     poly = bimt.compare_polysemanticity(bimt.polysemanticity(s.dense, s.x_test, s.y_test, 0.5),
                                         bimt.polysemanticity(s.primaries["pruned"][0], s.x_test, s.y_test, 0.5),
                                         seed=s.config.seed)["all"]
@@ -466,7 +468,7 @@ def chain_record(primary: PrimaryResult, attribution: AttributionResult, steerin
         "spread": attribution.spread,
         "rho_symbiote": attribution.rho("symbiote"),
         "rho_direct": attribution.rho("direct optimisation"),
-        "steering": {"forget": steer["forget"].tolist(), "drop": steer["drop"].tolist()},
+        "steering": {"forget": steer["forget"].tolist(), "retain_drop": steer["retain_drop"].tolist()},
         "sweep": [{"width": r["width"], "rank": r["rank"], "fraction": r["fraction"],
                    "rho": {"fc1": r["ρ fc1"], "conv2": r["ρ conv2"]}} for r in sweep.rows],
         "planted": {kind: {"auroc": planted.symbiote_rows[kind]["AUROC symbiote"],

@@ -32,12 +32,16 @@ from scipy.optimize import linear_sum_assignment
 from symbiote_lite import circuits as C
 from symbiote_lite import editors as E
 from symbiote_lite.artifacts import config_hash, load_or_build
+from symbiote_lite.baselines import BaselineConfig
 from symbiote_lite.data import load_mnist
-from symbiote_lite.evaluate import BaselineConfig, load_primaries
-from symbiote_lite.primary import PrimaryCNN, PrimaryConfig, build_model, predict
+from symbiote_lite.metrics import scores_under
+from symbiote_lite.networks import load_primaries
+from symbiote_lite.primary import PrimaryCNN, PrimaryConfig, activations, build_model, predict
 from symbiote_lite.replication import Test, decide, student_t_quantile, t_interval
 from symbiote_lite.symbiote import N_DIGITS, SymbioteConfig, SymbioteRun, edited_predict, load_or_train_symbiote
 
+# the cache file's name; it changes with the layout of the stored result, so a result of another layout is never read
+ARTIFACT = "universality-2"
 UNIT_LAYERS = ("conv1", "conv2", "fc1")  # every layer with units to match (conv1 only moves conv2's inputs)
 EDIT_LAYERS = ("conv2", "fc1")  # the layers the symbiote edits
 PARAM_AXES = {  # parameter -> {axis: layer whose units that axis indexes}
@@ -55,14 +59,8 @@ RANDOM_NETWORK_SEED = 1_000_000  # untrained reference networks use seed RANDOM_
 def unit_activations(model: PrimaryCNN, x: torch.Tensor, batch_size: int = 2000) -> dict[str, torch.Tensor]:
     """Per layer of ``UNIT_LAYERS``: (samples, units) activations after the ReLU; a conv channel's samples are its
     values at every image and position (N·H·W rows), an fc1 unit's its value on every image (N rows)."""
-    model.eval()
-    parts = {layer: [] for layer in UNIT_LAYERS}
-    for i in range(0, len(x), batch_size):
-        _, hidden = model(x[i : i + batch_size], return_hidden=True)
-        for layer in UNIT_LAYERS:
-            a = hidden[layer]
-            parts[layer].append(a.movedim(1, -1).reshape(-1, a.shape[1]) if a.ndim == 4 else a)
-    return {layer: torch.cat(p) for layer, p in parts.items()}
+    hidden = activations(model, x, UNIT_LAYERS, batch_size)[1]
+    return {layer: a.movedim(1, -1).reshape(-1, a.shape[1]) if a.ndim == 4 else a for layer, a in hidden.items()}
 
 
 def correlation(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -273,8 +271,8 @@ def edit_maps(net: dict, x: torch.Tensor, y: torch.Tensor) -> dict[str, dict[str
 def transfer_scores(model_b, diffs: dict, x, y) -> dict[str, list]:
     """Forget and retain drop (fractions, per digit) of ten single-digit diffs applied to ``model_b``."""
     eye = torch.eye(N_DIGITS, device=x.device)
-    s = E.scores_under(edited_predict(model_b, diffs, x), y, eye, base=predict(model_b, x))
-    return {"forget": s["forget"].tolist(), "drop": s["drop"].tolist()}
+    s = scores_under(edited_predict(model_b, diffs, x), y, eye, base=predict(model_b, x))
+    return {"forget": s["forget"].tolist(), "retain_drop": s["retain_drop"].tolist()}
 
 
 def run_universality(config: UniversalityConfig, device, progress: bool = False, nets: dict | None = None) -> dict:
@@ -336,7 +334,7 @@ def load_or_run_universality(config: UniversalityConfig, device, progress: bool 
     """``run_universality`` from the artifact cache, keyed by the config and every symbiote it reads."""
     nets = {s: chain_networks(s, device, progress) for s in config.seeds}
     keys = tuple(net["run_key"] for net in nets.values())
-    return load_or_build("universality", UniversalityRun(config, keys),
+    return load_or_build(ARTIFACT, UniversalityRun(config, keys),
                          lambda: run_universality(config, device, progress, nets))
 
 
@@ -377,11 +375,11 @@ def summarise(result: dict, level: float = 0.95) -> dict[str, dict]:
     transfer = {pair_key(k): v for k, v in result["transfer"].items()}
     own = {a: v["own"] for (a, b), v in transfer.items() if a == b}
     crossed = {k: v for k, v in transfer.items() if k[0] != k[1]}
-    for metric in ("forget", "drop"):
-        out[f"transfer/own/{metric}"] = pair_interval({k: 100 * mean(own[k[1]][metric]) for k in crossed}, level)
+    for metric, score in (("forget", "forget"), ("drop", "retain_drop")):
+        out[f"transfer/own/{metric}"] = pair_interval({k: 100 * mean(own[k[1]][score]) for k in crossed}, level)
         for variant in ("as_is", "outputs", "full"):
             out[f"transfer/{variant}/{metric}"] = pair_interval(
-                {k: 100 * mean(v[variant][metric]) for k, v in crossed.items()}, level)
+                {k: 100 * mean(v[variant][score]) for k, v in crossed.items()}, level)
     return out
 
 

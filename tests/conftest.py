@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 import torch
 
+from symbiote_lite.data import MEAN, STD
+
 
 def write_idx(path, array: np.ndarray, compress: bool = False) -> None:
     """Write ``array`` (uint8) in MNIST's IDX format: magic (0, 0, 0x08, ndim), big-endian sizes, raw bytes."""
@@ -43,6 +45,24 @@ def _separable_digits(n: int = 256, seed: int = 0):
         r, c = divmod(k, 4)
         x[y == k, 0, 6 * r : 6 * r + 6, 6 * c : 6 * c + 6] += 2.0
     return x, y
+
+
+def _write_mnist(root, splits: dict) -> None:
+    """Write {"train": (x, y), "test": (x, y)} of normalised images as MNIST's four raw IDX files under
+    ``root/MNIST/raw``, so ``data.load_mnist`` reads them as it reads MNIST (pixels rounded to bytes)."""
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for split, prefix in (("train", "train"), ("test", "t10k")):
+        x, y = splits[split]
+        pixels = (x[:, 0] * STD + MEAN).clamp(0, 1).mul(255).round().to(torch.uint8)
+        write_idx(raw / f"{prefix}-images-idx3-ubyte", pixels.numpy())
+        write_idx(raw / f"{prefix}-labels-idx1-ubyte", y.to(torch.uint8).numpy())
+
+
+@pytest.fixture
+def write_mnist():
+    """A function (root, {"train": (x, y), "test": (x, y)}) that writes the splits as MNIST's raw files."""
+    return _write_mnist
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ import torch
 
 from symbiote_lite import bimt
 from symbiote_lite.artifacts import DATA_ENV
+from symbiote_lite.metrics import class_means
 from symbiote_lite.primary import PrimaryCNN, PrimaryConfig
 
 SMALL = PrimaryConfig(channels1=3, channels2=4, hidden=5, epochs=1, batch_size=4)
@@ -295,14 +296,6 @@ def test_load_or_train_pruned_caches_the_public_interface(fake_mnist, monkeypatc
 # --- polysemanticity ---
 
 
-def test_class_means_recover_a_known_table():
-    table = torch.rand(10, 4, generator=torch.Generator().manual_seed(0))  # class -> activation of 4 neurons
-    y = torch.arange(50) % 10
-    assert torch.allclose(bimt.class_means(table[y], y), table.T)
-    with pytest.raises(ValueError, match="no samples"):
-        bimt.class_means(table[:3], torch.tensor([0, 1, 2]))
-
-
 def test_polysemanticity_metrics_on_synthetic_neurons():
     means = torch.zeros(5, 10)
     means[0, 3] = 2.0  # fires for one digit only
@@ -311,6 +304,7 @@ def test_polysemanticity_metrics_on_synthetic_neurons():
     means[2, :2] = 1.0  # two digits strongly, the rest weakly
     means[3, :5] = torch.tensor([1.0, 0.8, 0.6, 0.5, 0.49])  # 4 at >= 0.5 of the max
     # neuron 4 is dead
+    means = means.T  # class statistics are (classes, neurons)
     assert bimt.classes_responded(means, 0.5).tolist() == [1, 10, 2, 4, 0]
     assert bimt.classes_responded(means, 0.3).tolist() == [1, 10, 10, 5, 0]
     sel = bimt.selectivity_index(means)
@@ -326,9 +320,9 @@ def test_polysemanticity_of_a_model_has_one_entry_per_hidden_neuron(toy_digits):
     x, y = toy_digits(40)
     out = bimt.polysemanticity(model, x, y, 0.5)
     assert out["conv2"]["n_classes"].shape == (4,) and out["fc1"]["selectivity"].shape == (5,)
-    assert out["fc1"]["means"].shape == (5, 10)
+    assert out["fc1"]["means"].shape == (10, 5)
     acts = bimt.hidden_activations(model, x)
-    assert torch.allclose(out["fc1"]["means"], bimt.class_means(acts["fc1"], y))
+    assert torch.allclose(out["fc1"]["means"], class_means(acts["fc1"], y))
 
 
 def test_permutation_test_separates_different_means_only():

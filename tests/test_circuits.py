@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from symbiote_lite import circuits as C
+from symbiote_lite.metrics import class_means
 from symbiote_lite.primary import PrimaryCNN
 
 # --- a tiny world with a known answer: ten classes = ten noisy templates -------------------------------------
@@ -125,7 +126,7 @@ def _brute_force(model, x, y, layer, n):
             getattr(m, layer).bias[j] = 0
         drop = base - m(x).log_softmax(-1)
         rows.append(drop.gather(1, y[:, None])[:, 0])
-    return C.class_mean(torch.stack(rows, 1), y)
+    return class_means(torch.stack(rows, 1), y)
 
 
 def test_ablation_importance_equals_brute_force():
@@ -136,13 +137,6 @@ def test_ablation_importance_equals_brute_force():
         assert torch.allclose(C.fc1_ablation_importance(model, x, y), _brute_force(model, x, y, "fc1", 12), atol=1e-5)
         assert torch.allclose(C.conv2_ablation_importance(model, x, y, chunk=7),
                               _brute_force(model, x, y, "conv2", 8), atol=1e-5)
-
-
-def test_class_mean():
-    v = torch.tensor([[1.0], [3.0], [10.0]])
-    assert C.class_mean(v, torch.tensor([0, 0, 1]), n_classes=2).flatten().tolist() == [2.0, 10.0]
-    with pytest.raises(ValueError, match="no images"):
-        C.class_mean(v, torch.tensor([0, 0, 0]), n_classes=2)
 
 
 def test_per_class_accuracy_matrix():

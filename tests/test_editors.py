@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from symbiote_lite import editors as E
+from symbiote_lite.metrics import scores_under
 from symbiote_lite.primary import PrimaryCNN, count_parameters
 from symbiote_lite.symbiote import DirectDiff, Symbiote, SymbioteConfig, edited_logits
 
@@ -88,9 +89,9 @@ def test_scores_under():
     z = torch.zeros(2, 10)
     z[0, 0] = 1  # inhibit 0: one of two 0s still 0 -> forget 0.5; the 1 and the 2 right -> retain 1
     z[1, [1, 2]] = 1  # inhibit 1 and 2: neither survives -> forget 0; both 0s right -> retain 1
-    out = E.scores_under(pred, y, z, base=torch.tensor([0, 1, 1, 2]))  # base: one 0 wrong
+    out = scores_under(pred, y, z, base=torch.tensor([0, 1, 1, 2]))  # base: one 0 wrong
     assert out["forget"].tolist() == [0.5, 0.0] and out["retain"].tolist() == [1.0, 1.0]
-    assert out["drop"].tolist() == [0.0, -0.5], "base retain: 1 for the 1 and 2; 1/2 for the two 0s"
+    assert out["retain_drop"].tolist() == [0.0, -0.5], "base retain: 1 for the 1 and 2; 1/2 for the two 0s"
 
 
 def test_train_editor_inhibits_and_is_deterministic(tiny):
@@ -110,7 +111,7 @@ def test_train_editor_inhibits_and_is_deterministic(tiny):
     editor, history = run()
     z = torch.eye(10)[[target]]
     with torch.no_grad():
-        scores = E.scores_under(E.predict_under(E.steered_logits, primary, editor(z), x), y, z)
+        scores = scores_under(E.predict_under(E.steered_logits, primary, editor(z), x), y, z)
     assert scores["forget"].item() < 0.5, f"the target survives: {scores}"
     assert len(history["loss"]) == 15 and history["n_params"] == count_parameters(editor)
     again, _ = run()

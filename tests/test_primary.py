@@ -1,5 +1,7 @@
+import pytest
 import torch
 
+from symbiote_lite import primary
 from symbiote_lite.metrics import confusion_matrix, per_class_accuracy
 from symbiote_lite.primary import (
     FIRST_LAYER,
@@ -49,3 +51,16 @@ def test_confusion_matrix_and_per_class_accuracy_by_hand():
     cm = confusion_matrix(pred, target, n_classes=3)
     assert cm.tolist() == [[1, 1, 0], [1, 2, 0], [0, 0, 1]]
     assert torch.allclose(per_class_accuracy(cm), torch.tensor([0.5, 2 / 3, 1.0], dtype=torch.float64))
+
+
+def test_activations_reads_every_layer_in_batches(toy_digits):
+    torch.manual_seed(0)
+    model = primary.PrimaryCNN(4, 8, 16).eval()
+    x, _ = toy_digits(50)
+    logits, hidden = primary.activations(model, x, batch_size=16)
+    whole_logits, whole = model(x, return_hidden=True)
+    assert torch.allclose(logits, whole_logits, atol=1e-6) and set(hidden) == {"conv1", "conv2", "fc1"}
+    assert all(torch.allclose(hidden[k], whole[k], atol=1e-6) for k in whole)
+    assert set(primary.activations(model, x, ("fc1",))[1]) == {"fc1"}
+    with pytest.raises(ValueError, match="choose conv1, conv2, fc1"):
+        primary.activations(model, x, ("fc2",))

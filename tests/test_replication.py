@@ -98,13 +98,13 @@ def test_interval_verdicts_can_be_inconclusive():
 
 
 def chain(seed=0, forget3=0.0, drop3=0.001):
-    per = {"forget": [0.0] * 10, "drop": [0.001] * 10}
-    per["forget"][3], per["drop"][3] = forget3, drop3
+    per = {"forget": [0.0] * 10, "retain_drop": [0.001] * 10}
+    per["forget"][3], per["retain_drop"][3] = forget3, drop3
     return {
-        "seed": seed, "per_digit": {"dense": per, "pruned": {"forget": [0.002] * 10, "drop": [0.0] * 10}},
+        "seed": seed, "per_digit": {"dense": per, "pruned": {"forget": [0.002] * 10, "retain_drop": [0.0] * 10}},
         "sym_seconds": 40.0, "primary_seconds": 10.0,
         "poly": {"classes": [2.0, 2.5], "selectivity": [0.5, 0.4]},
-        "steering": {"forget": [0.05] * 10, "drop": [0.004] * 10},
+        "steering": {"forget": [0.05] * 10, "retain_drop": [0.004] * 10},
         "planted": {"mono": {"auroc": 0.95, "auroc_ablation": 1.0}, "poly": {"auroc": 0.9, "auroc_ablation": 0.99}},
         "rho_symbiote": {"fc1": 0.3, "conv2": 0.1}, "rho_direct": {"fc1": 0.2, "conv2": 0.0},
         "chance": {"fc1": 0.06, "conv2": 0.08}, "spread": {"fc1": 0.05, "conv2": 0.07},

@@ -1,19 +1,20 @@
 """Seeds that mean what they say: every cached entry point the notebooks call with their ``SEED`` gives another
 artifact (another hash) and other trained tensors for another seed, and bit-identical ones for the same seed.
 
-MNIST is replaced by a few hundred synthetic digits and the artifact cache by a temporary folder, so each test runs
-in seconds."""
+MNIST is replaced by a few hundred synthetic digits, written as MNIST's raw files into a temporary data folder that
+also holds the artifact cache (the one place the library reads data from), so each test runs in seconds."""
 
 from dataclasses import replace
 
 import pytest
 import torch
 
+from symbiote_lite import baselines, networks, primary
 from symbiote_lite import circuits as C
 from symbiote_lite import editors as E
-from symbiote_lite import evaluate, primary
 from symbiote_lite import symbiote as S
 from symbiote_lite.artifacts import DATA_ENV, config_hash
+from symbiote_lite.data import load_mnist
 from symbiote_lite.primary import PrimaryCNN
 
 SYM = S.SymbioteConfig(hidden=4, rank=2, max_fraction=4.0, steps=4, batch_size=16, n_pairs=1, val_size=20,
@@ -21,20 +22,10 @@ SYM = S.SymbioteConfig(hidden=4, rank=2, max_fraction=4.0, steps=4, batch_size=1
 
 
 @pytest.fixture
-def world(tmp_path, monkeypatch, toy_digits):
+def world(tmp_path, monkeypatch, toy_digits, write_mnist):
     """Synthetic digits in place of MNIST (train 520, test 120) and an empty artifact cache under ``tmp_path``."""
     monkeypatch.setenv(DATA_ENV, str(tmp_path))
-    data = {"train": toy_digits(520, seed=1), "test": toy_digits(120, seed=2)}
-
-    def fake_load(split, device="cpu", root=None):
-        x, y = data[split]
-        return x.to(device), y.to(device)
-
-    from symbiote_lite import replication
-
-    for module in (S, E, C, evaluate, primary, replication):
-        monkeypatch.setattr(module, "load_mnist", fake_load)
-    monkeypatch.setattr("symbiote_lite.bimt.load_mnist", fake_load)
+    write_mnist(tmp_path, {"train": toy_digits(520, seed=1), "test": toy_digits(120, seed=2)})
     torch.manual_seed(0)
     return PrimaryCNN(4, 8, 16).eval()
 
@@ -83,14 +74,14 @@ def empty_cache(tmp_path):
 
 def test_primaries_seed(world, tmp_path):
     """Chapters 2-3 and the replication chains: the dense and the pruned primary follow the seed."""
-    dense = lambda s: evaluate.primary_configs(s)[0]
-    pruned = lambda s: evaluate.primary_configs(s)[1]
-    assert dense(0) == primary.PrimaryConfig() and config_hash(pruned(0)) == config_hash(evaluate.bimt.BIMTConfig())
+    dense = lambda s: networks.primary_configs(s)[0]
+    pruned = lambda s: networks.primary_configs(s)[1]
+    assert dense(0) == primary.PrimaryConfig() and config_hash(pruned(0)) == config_hash(networks.bimt.BIMTConfig())
     small = lambda s: replace(pruned(s), epochs=1.0, n_checkpoints=2)
 
     def build(s):
         model, _ = primary.load_or_train(dense(s), "cpu", progress=False)
-        pruned_model, masks, _ = evaluate.bimt.load_or_train_pruned(small(s), "cpu", progress=False)
+        pruned_model, masks, _ = networks.bimt.load_or_train_pruned(small(s), "cpu", progress=False)
         return [model, pruned_model, masks]
 
     check_seeds(build, lambda s: (config_hash(dense(s)), config_hash(small(s))), empty_cache(tmp_path))
@@ -106,16 +97,16 @@ def test_symbiote_seed(world, tmp_path):
 def test_baselines_seed(world, tmp_path):
     """Chapter 5: ``BaselineConfig.seed`` reaches every baseline, the direct diffs and the retraining included."""
     sym, _ = S.load_or_train_symbiote(world, None, SYM, "dense", "k", progress=False)
-    config = lambda s: evaluate.BaselineConfig(direct_steps=3, finetune_max_steps=3, retrain_epochs=1, seed=s)
-    build = lambda s: evaluate.load_or_run_baselines(world, None, "dense", "k", sym, SYM, config(s), progress=False)
-    key = lambda s: config_hash(evaluate.BaselinesRun(config(s), SYM, "dense", "k"))
+    config = lambda s: baselines.BaselineConfig(direct_steps=3, finetune_max_steps=3, retrain_epochs=1, seed=s)
+    build = lambda s: baselines.load_or_run_baselines(world, None, "dense", "k", sym, SYM, config(s), progress=False)
+    key = lambda s: config_hash(baselines.BaselinesRun(config(s), SYM, "dense", "k"))
     check_seeds(build, key, empty_cache(tmp_path))
 
 
 def test_baseline_seed_reaches_direct_and_retrain(world):
     """The seed of the baselines, not the symbiote's or the primary's, seeds the direct diffs and the retraining."""
     calls = []
-    real_opt, real_retrain = evaluate.optimise_diff, evaluate.retrain_without
+    real_opt, real_retrain = baselines.optimise_diff, baselines.retrain_without
 
     def spy_opt(primary_, masks, z, config, *args, **kwargs):
         calls.append(("direct", config.seed))
@@ -125,15 +116,15 @@ def test_baseline_seed_reaches_direct_and_retrain(world):
         calls.append(("retrain", config.seed))
         return real_retrain(config, *args, **kwargs)
 
-    evaluate.optimise_diff, evaluate.retrain_without = spy_opt, spy_retrain
+    baselines.optimise_diff, baselines.retrain_without = spy_opt, spy_retrain
     try:
         sym = S.Symbiote(world, None, SYM)
-        data = evaluate.load_mnist("train")
-        evaluate.run_baselines(world, None, primary.PrimaryConfig(), sym, SYM,
-                               evaluate.BaselineConfig(direct_steps=2, finetune_max_steps=1, retrain_epochs=1, seed=7),
-                               data, data, evaluate.load_mnist("test"), progress=False)
+        data = load_mnist("train")
+        baselines.run_baselines(world, None, primary.PrimaryConfig(), sym, SYM,
+                               baselines.BaselineConfig(direct_steps=2, finetune_max_steps=1, retrain_epochs=1, seed=7),
+                               data, data, load_mnist("test"), progress=False)
     finally:
-        evaluate.optimise_diff, evaluate.retrain_without = real_opt, real_retrain
+        baselines.optimise_diff, baselines.retrain_without = real_opt, real_retrain
     assert calls == [("direct", 7), ("retrain", 7)]
 
 
@@ -168,14 +159,14 @@ def test_replication_chain_seed(world, tmp_path, monkeypatch):
     from symbiote_lite import stages
 
     monkeypatch.setattr(stages, "SymbioteConfig", lambda: SYM)
-    monkeypatch.setattr(stages, "BaselineConfig", lambda: evaluate.BaselineConfig(direct_steps=3))
-    small_bimt = evaluate.primary_configs
+    monkeypatch.setattr(stages, "BaselineConfig", lambda: baselines.BaselineConfig(direct_steps=3))
+    small_bimt = networks.primary_configs
 
     def small(seed):
         dense, pruned = small_bimt(seed)
         return dense, replace(pruned, epochs=1.0, n_checkpoints=2)
 
-    monkeypatch.setattr(evaluate, "primary_configs", small)
+    monkeypatch.setattr(networks, "primary_configs", small)
     monkeypatch.setattr(stages, "primary_configs", small)
     config = lambda s: R.ChainConfig(seed=s, steps=3, batch_size=16, sizes=((4, 2), (64, 48)), n_null=100)
 

@@ -203,7 +203,7 @@ def test_verdict_rule_on_intervals():
 
 def test_summarise_reads_a_result_and_takes_intervals_over_pairs():
     seeds = [0, 1, 2]
-    scores = {"forget": [0.0] * 10, "drop": [0.001] * 10}
+    scores = {"forget": [0.0] * 10, "retain_drop": [0.001] * 10}
     rho = {"symbiote/fc1": [0.5] * 10}
     pairs = {f"{a}-{b}": {"corr": {"fc1": [0.9, 0.7]}, "corr_shuffled": {"fc1": [0.1, 0.0]}, "rho": rho,
                           "rho_other": {"symbiote/fc1": [0.2] * 10},

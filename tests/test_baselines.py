@@ -1,4 +1,4 @@
-"""Metrics on hand-made confusion matrices, and the baselines of chapter 5 on a tiny model."""
+"""The baselines of chapter 5 on a tiny model."""
 
 import sys
 from dataclasses import replace
@@ -7,17 +7,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from symbiote_lite.evaluate import (
+from symbiote_lite.baselines import (
     BaselineConfig,
-    batched_confusion,
-    confusion_matrix,
-    edit_scores,
     finetune_unlearn,
-    forget_retain,
-    per_class_accuracy,
     random_like,
     retrain_without,
-    summarise,
     suppress_row,
 )
 from symbiote_lite.primary import predict
@@ -26,49 +20,6 @@ from symbiote_lite.symbiote import Symbiote, edited_predict
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_symbiote import TINY, TINY_SYM, fake_masks, pruned_copy, randomise_heads, synthetic_digits  # noqa: E402
-
-# true digit (rows) x predicted digit (columns) for a 3-class problem
-CM = torch.tensor([[8, 2, 0], [1, 9, 0], [0, 5, 5]])
-
-
-def test_confusion_matrix_and_recall():
-    pred, target = torch.tensor([0, 1, 1, 2, 0]), torch.tensor([0, 1, 2, 2, 1])
-    cm = confusion_matrix(pred, target, n_classes=3)
-    assert cm.tolist() == [[1, 0, 0], [1, 1, 0], [0, 1, 1]]
-    assert per_class_accuracy(cm).tolist() == [1.0, 0.5, 0.5]
-
-
-def test_forget_retain_by_hand():
-    assert forget_retain(CM, [0]) == pytest.approx((8 / 10, (9 + 5) / 20))
-    assert forget_retain(CM, 2) == pytest.approx((5 / 10, (8 + 9) / 20))
-    assert forget_retain(CM, [0, 2]) == pytest.approx(((8 + 5) / 20, 9 / 10))
-    with pytest.raises(ValueError, match="targets"):
-        forget_retain(CM, [3])
-
-
-def test_edit_scores_and_summary():
-    edited = torch.stack(
-        [torch.tensor([[0, 9, 1], [1, 9, 0], [0, 4, 6]]), torch.tensor([[8, 0, 2], [6, 0, 4], [0, 0, 10]])]
-    )
-    scores = edit_scores(edited, [0, 1], CM)
-    assert scores["forget"] == pytest.approx([0.0, 0.0])
-    assert scores["retain"] == pytest.approx([15 / 20, 18 / 20])
-    assert scores["base_forget"] == pytest.approx([0.8, 0.9])
-    assert scores["base_retain"] == pytest.approx([14 / 20, 13 / 20])
-    assert scores["retain_drop"] == pytest.approx([14 / 20 - 15 / 20, 13 / 20 - 18 / 20])
-    s = summarise(scores)
-    assert s["forget_max"] == 0 and s["drop_max"] == pytest.approx(-0.05) and s["n_digits"] == 2
-
-
-def test_batched_confusion_matches_single():
-    gen = torch.Generator().manual_seed(0)
-    target = torch.randint(10, (50,), generator=gen)
-    pred = torch.randint(10, (4, 50), generator=gen)
-    cms = batched_confusion(pred, target)
-    for b in range(4):
-        assert torch.equal(cms[b], confusion_matrix(pred[b], target))
-    with pytest.raises(ValueError):
-        batched_confusion(pred, target[:10])
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""The baselines of chapter 5 and the two primaries of a seed; the scores live in ``metrics``."""
+"""The baselines of chapter 5 that the symbiote is compared with; the scores live in ``metrics`` and the primaries
+of a seed in ``networks``."""
 
 import copy
 import time
@@ -7,24 +8,14 @@ from dataclasses import dataclass, replace
 import torch
 import torch.nn.functional as F
 
-from symbiote_lite import bimt
-from symbiote_lite.artifacts import config_hash, load_or_build
+from symbiote_lite.artifacts import load_or_build
 from symbiote_lite.data import load_mnist, train_val_split
-from symbiote_lite.metrics import (  # noqa: F401  (the scores, re-exported for the chapters that read them here)
-    FORGET_TARGET,
-    batched_confusion,
-    confusion_matrix,
-    edit_scores,
-    forget_retain,
-    per_class_accuracy,
-    summarise,
-)
+from symbiote_lite.metrics import FORGET_TARGET, batched_confusion, confusion_matrix
 from symbiote_lite.primary import (
     HIDDEN_LAYERS,
     LAST_LAYER,
     PrimaryConfig,
     apply_masks,
-    load_or_train,
     predict,
     train,
 )
@@ -32,23 +23,6 @@ from symbiote_lite.runtime import progress_bar, seed_everything
 from symbiote_lite.symbiote import N_DIGITS, SymbioteConfig, check_masks, edited_predict, optimise_diff
 
 # --- Chapters 4-5: forgetting and retaining, and the baselines the symbiote is compared with ---------------------
-
-
-def primary_configs(seed: int = 0) -> tuple[PrimaryConfig, "bimt.BIMTConfig"]:
-    """The configs of the two primaries for one seed: the dense primary's and that of the BIMT-pruned primary
-    fine-tuned from it (both seeded by ``seed``; ``seed=0`` gives the defaults the chapters use)."""
-    dense_config = replace(PrimaryConfig(), seed=seed)
-    return dense_config, replace(bimt.BIMTConfig(), primary=dense_config, seed=seed)
-
-
-def load_primaries(device, progress: bool = True, seed: int = 0) -> dict[str, tuple]:
-    """The two primaries the symbiote edits, from the artifact cache (trained if absent):
-    ``{"dense": (model, None, key), "pruned": (model, masks, key)}``, key = hash of the primary's config.
-    ``seed`` seeds both (``primary_configs``); the chapters use the default 0."""
-    dense_config, pruned_config = primary_configs(seed)
-    dense, _ = load_or_train(dense_config, device, progress=progress)
-    pruned, masks, _ = bimt.load_or_train_pruned(pruned_config, device, progress=progress)
-    return {"dense": (dense, None, config_hash(dense_config)), "pruned": (pruned, masks, config_hash(pruned_config))}
 
 
 def diff_confusions(primary, diffs: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
