@@ -382,9 +382,9 @@ class PrunedResult(PrunedRun):
 
     def summary(self) -> str:
         s = self.sparsity
-        return (f"dense primary:  test accuracy {100 * self.dense_accuracy:.1f} %\n"
-                f"pruned primary: test accuracy {100 * self.accuracy:.1f} %, hidden-layer sparsity "
-                f"{100 * s['hidden']:.1f} % (conv2 {100 * s['conv2']:.1f} %, fc1 {100 * s['fc1']:.1f} %)")
+        layers = f"conv2 {100 * s['conv2']:.1f} %, fc1 {100 * s['fc1']:.1f} %"
+        pruned = f"test accuracy {100 * self.accuracy:.1f} %, hidden-layer sparsity {100 * s['hidden']:.1f} %"
+        return f"dense primary:  test accuracy {100 * self.dense_accuracy:.1f} %\npruned primary: {pruned} ({layers})"
 
     def glue_values(self) -> dict:
         c, h, s = self.config, self.history, self.sparsity

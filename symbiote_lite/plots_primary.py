@@ -15,10 +15,10 @@ def learning_curve(history: dict, ax=None):
     per_epoch = history["steps_per_epoch"]
     ax.plot(np.asarray(history["step"]) / per_epoch, history["loss"], label="training loss (25-step mean)")
     ax.set(xlabel="epoch", ylabel="cross-entropy", yscale="log")
-    if history.get("test_acc"):
+    if history.get("eval_acc"):
         ax2 = ax.twinx()
         epochs = np.asarray(history["eval_step"]) / per_epoch
-        ax2.plot(epochs, 100 * np.asarray(history["test_acc"]), "s--", color="C1", label="test accuracy")
+        ax2.plot(epochs, 100 * np.asarray(history["eval_acc"]), "s--", color="C1", label="test accuracy")
         ax2.axhline(99, color="C1", lw=0.8, ls=":")
         ax2.set_ylabel("test accuracy (%)")
         ax2.grid(False)

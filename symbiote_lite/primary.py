@@ -18,6 +18,8 @@ from symbiote_lite.runtime import default_device, progress_bar, seed_everything
 FIRST_LAYER = "conv1"
 HIDDEN_LAYERS = ("conv2", "fc1")
 LAST_LAYER = "fc2"
+# the cache file's name; it changes with the layout of the stored history (a primary of another layout is never read)
+ARTIFACT = "primary-2"
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,7 @@ def train(config: PrimaryConfig, x, y, x_test=None, y_test=None, progress: bool 
     mask}), the model keeps that sparse wiring: the masks are re-applied after every step.
 
     history: ``step`` and ``loss`` (mean training loss over logging intervals of up to 25 steps), and, when a
-    test set is given, ``eval_step``, ``eval_seconds`` (training time so far) and ``test_acc`` at
+    test set is given, ``eval_step``, ``eval_seconds`` (training time so far) and ``eval_acc`` (accuracy) at
     ``evals_per_epoch`` points per epoch; ``seconds`` is the training wall time, evaluation excluded.
     """
     seed_everything(config.seed)
@@ -187,7 +189,7 @@ def train(config: PrimaryConfig, x, y, x_test=None, y_test=None, progress: bool 
     log_every = max(1, min(25, steps_per_epoch // 4))
     allowed = {k: m.to(device, torch.float32) for k, m in (masks or {}).items()}
     gen = torch.Generator(device="cpu").manual_seed(config.seed)
-    history = {"step": [], "loss": [], "eval_step": [], "eval_seconds": [], "test_acc": [], "seconds": 0.0}
+    history = {"step": [], "loss": [], "eval_step": [], "eval_seconds": [], "eval_acc": [], "seconds": 0.0}
     running = torch.zeros((), device=device)
     step = 0
     bar = progress_bar(total=total_steps, desc=desc, enabled=progress)
@@ -214,7 +216,7 @@ def train(config: PrimaryConfig, x, y, x_test=None, y_test=None, progress: bool 
                 history["seconds"] += time.perf_counter() - start
                 history["eval_step"].append(step)
                 history["eval_seconds"].append(history["seconds"])
-                history["test_acc"].append(accuracy(model, x_test, y_test))
+                history["eval_acc"].append(accuracy(model, x_test, y_test))
                 model.train()
                 start = time.perf_counter()
         history["seconds"] += time.perf_counter() - start
@@ -241,7 +243,7 @@ def load_or_train_on_mnist(name: str, config, train_fn, device, progress: bool =
 def load_or_train(config: PrimaryConfig = PrimaryConfig(), device=None, progress: bool = True):
     """The trained primary for ``config`` from the artifact cache, training it first if absent."""
     device = device or default_device()
-    payload = load_or_train_on_mnist("primary", config, train, device, progress)
+    payload = load_or_train_on_mnist(ARTIFACT, config, train, device, progress)
     model = build_model(config)
     model.load_state_dict(payload["state"])
     return model.to(device).eval(), payload["history"]

@@ -40,7 +40,7 @@ def test_training_learns_a_separable_task(toy_digits):
     xt, yt = toy_digits(200, seed=1)
     model, history = train(PrimaryConfig(epochs=3, batch_size=32, lr=3e-3), x, y, xt, yt, progress=False)
     assert history["loss"][-1] < history["loss"][0]
-    assert len(history["test_acc"]) == 3 * 4 and history["eval_step"][-1] == 3 * history["steps_per_epoch"]
+    assert len(history["eval_acc"]) == 3 * 4 and history["eval_step"][-1] == 3 * history["steps_per_epoch"]
     assert history["seconds"] > 0 and history["eval_seconds"] == sorted(history["eval_seconds"])
     assert accuracy(model, xt, yt) > 0.9
 
