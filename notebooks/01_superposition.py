@@ -65,7 +65,7 @@ if "google.colab" in sys.modules:
 SEED = 0  # seeds every initialisation and every sampled batch
 STEPS_SCALE = 1.0  # multiplies every experiment's number of training steps
 PHASE_GRID = 10  # points per axis of the n=2, m=1 phase diagram
-PHASE_SEEDS = 4  # models trained per phase-diagram cell (the lowest-loss one is kept)
+PHASE_SEEDS = 4  # models trained per phase-diagram cell (lowest loss kept)
 
 # %%
 from symbiote_lite.params import check_range
@@ -74,7 +74,8 @@ check_range("SEED", SEED, 0, 2**31 - 1, integer=True)
 check_range("STEPS_SCALE", STEPS_SCALE, 0.01, 20.0)
 check_range("PHASE_GRID", PHASE_GRID, 3, 40, integer=True)
 check_range("PHASE_SEEDS", PHASE_SEEDS, 1, 20, integer=True)
-DEFAULTS = (SEED, STEPS_SCALE, PHASE_GRID, PHASE_SEEDS) == (0, 1.0, 10, 4)  # the checks below are about these
+# the checks below are about these defaults
+DEFAULTS = (SEED, STEPS_SCALE, PHASE_GRID, PHASE_SEEDS) == (0, 1.0, 10, 4)
 
 # %%
 import time
@@ -93,7 +94,8 @@ device = default_device()
 def scaled(config_fn, **kw):
     """The chapter's config with this run's seed and step budget."""
     steps = config_fn().steps
-    return config_fn(seed=SEED, steps=max(1, round(STEPS_SCALE * steps)), **kw)
+    return config_fn(
+        seed=SEED, steps=max(1, round(STEPS_SCALE * steps)), **kw)
 
 
 print(f"device: {device.type}")
@@ -123,7 +125,8 @@ plt.show()
 # (feature 4, least important); the dotted circle has radius 1. Left: dense data. Right: very sparse data.
 
 # %%
-plots.gram_and_bias((W5.transpose(1, 2) @ W5).numpy(), b5.numpy(), pentagon.sparsity)
+plots.gram_and_bias((W5.transpose(1, 2) @ W5).numpy(), b5.numpy(),
+                    pentagon.sparsity)
 plt.show()
 
 # %% [markdown]
@@ -145,18 +148,25 @@ norms5 = toy.feature_norms(W5)
 count5 = toy.represented(W5).sum(1)
 sparsity5 = torch.tensor(pentagon.sparsity)
 dense_norms = norms5[sparsity5 == 0.0][0]
-for s, k, row in zip(pentagon.sparsity, count5.tolist(), norms5.tolist(), strict=True):
-    print(f"S = {s:<5}: {k} features with ‖W_i‖ > 0.5   norms " + " ".join(f"{v:.2f}" for v in row))
+for s, k, row in zip(pentagon.sparsity, count5.tolist(), norms5.tolist(),
+                     strict=True):
+    print(f"S = {s:<5}: {k} features with ‖W_i‖ > 0.5   norms "
+          + " ".join(f"{v:.2f}" for v in row))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-at_zero = count5[sparsity5 == 0.0].item() == 2 and bool((dense_norms[:2] > 0.5).all() and (dense_norms[2:] < 0.25).all())
+at_zero = count5[sparsity5 == 0.0].item() == 2 and bool(
+    (dense_norms[:2] > 0.5).all() and (dense_norms[2:] < 0.25).all())
 all_five = bool((count5[sparsity5 >= 0.9] == 5).all())
-print(f"S = 0: exactly the two most important features represented, the other three ~0: {at_zero}")
+print("S = 0: exactly the two most important features represented, "
+      f"the other three ~0: {at_zero}")
 print(f"S ≥ 0.9: all five features represented: {all_five}")
 if DEFAULTS:
-    assert at_zero, f"at S = 0 only the two most important features should be represented, norms {dense_norms.tolist()}"
-    assert all_five, f"at S ≥ 0.9 all five should be represented: {count5.tolist()}"
+    assert at_zero, (
+        "at S = 0 only the two most important features should be "
+        f"represented, norms {dense_norms.tolist()}")
+    assert all_five, (
+        f"at S ≥ 0.9 all five should be represented: {count5.tolist()}")
 
 # %% [markdown]
 # ## Which features get in, and how much they overlap
@@ -171,7 +181,8 @@ crowd = scaled(toy.norms_config)
 run = toy.load_or_train("toy-norms", crowd, device)
 W20 = run["W"]
 counts20 = toy.represented(W20).sum(1)
-plots.norm_interference_bars(toy.feature_norms(W20), toy.interference(W20), crowd.sparsity)
+plots.norm_interference_bars(toy.feature_norms(W20), toy.interference(W20),
+                             crowd.sparsity)
 plt.show()
 
 # %% [markdown]
@@ -184,16 +195,20 @@ plt.show()
 
 # %%
 print("represented features (‖W_i‖ > 0.5) per sparsity:")
-print("  " + "  ".join(f"S={s:g}: {k}" for s, k in zip(crowd.sparsity, counts20.tolist(), strict=True)))
+print("  " + "  ".join(f"S={s:g}: {k}" for s, k in
+                       zip(crowd.sparsity, counts20.tolist(), strict=True)))
 glue("norms_dense", int(counts20[0]))
 glue("norms_sparse", int(counts20[-1]))
 
 # %%
 # NBVAL_CHECK_OUTPUT
 grows = bool((counts20.diff() >= 0).all() and counts20[-1] > counts20[0])
-print(f"represented features never fewer at a higher sparsity, and more at the highest than at S = 0: {grows}")
+print("represented features never fewer at a higher sparsity, and more at "
+      f"the highest than at S = 0: {grows}")
 if DEFAULTS:
-    assert grows, f"the number of represented features should grow with sparsity, got {counts20.tolist()}"
+    assert grows, (
+        "the number of represented features should grow with sparsity, "
+        f"got {counts20.tolist()}")
 
 # %% [markdown]
 # From {glue:text}`norms_dense` represented features at $S=0$ (as many as there are dimensions) to
@@ -238,9 +253,12 @@ glue("half_run", half_run)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(f"plateau at 1/2 over at least 3 consecutive sparsities: {half_run >= 3}")
+print("plateau at 1/2 over at least 3 consecutive sparsities: "
+      f"{half_run >= 3}")
 if DEFAULTS:
-    assert half_run >= 3, f"expected a plateau at 1/2 over ≥ 3 consecutive sparsities, got {half_run}"
+    assert half_run >= 3, (
+        "expected a plateau at 1/2 over ≥ 3 consecutive sparsities, "
+        f"got {half_run}")
 
 # %% [markdown]
 # The plateau at 1/2 spans {glue:text}`half_run` consecutive sparsities (training all twenty models took
@@ -260,7 +278,8 @@ D = toy.feature_dimensionality(Wd)
 lines = [1, 3 / 4, 2 / 3, 1 / 2, 2 / 5, 3 / 8]
 names = ["1", "3/4", "2/3", "1/2", "2/5", "3/8"]
 clusters = [toy.line_cluster(D, v) for v in lines]
-plots.feature_dimensionality_scatter(inv_density.numpy(), D.numpy(), dims.numpy(), lines, names)
+plots.feature_dimensionality_scatter(inv_density.numpy(), D.numpy(),
+                                     dims.numpy(), lines, names)
 plt.show()
 
 # %% [markdown]
@@ -276,15 +295,19 @@ plt.show()
 # %%
 print("line  within ±0.01  in 0.01–0.03 below / above  cluster")
 for name, c in zip(names, clusters, strict=True):
-    print(f"{name:>4}  {c['near']:13d}  {c['below']:12d} / {c['above']:<5d}  {'yes' if c['cluster'] else 'no'}")
-on_lines = [name for name, c in zip(names, clusters, strict=True) if c["cluster"]]
+    print(f"{name:>4}  {c['near']:13d}  {c['below']:12d} / "
+          f"{c['above']:<5d}  {'yes' if c['cluster'] else 'no'}")
+on_lines = [name for name, c in zip(names, clusters, strict=True)
+            if c["cluster"]]
 glue("cluster_count", len(on_lines))
 
 # %%
 # NBVAL_CHECK_OUTPUT
 print(f"clusters on at least two reference lines: {len(on_lines) >= 2}")
 if DEFAULTS:
-    assert len(on_lines) >= 2, f"expected clusters on at least two reference lines, got {on_lines}"
+    assert len(on_lines) >= 2, (
+        "expected clusters on at least two reference lines, "
+        f"got {on_lines}")
 
 # %% [markdown]
 # A line counts as a cluster when at least 10 features lie within 0.01 of it and at least twice as many as in
@@ -332,9 +355,12 @@ if DEFAULTS:
 phase = scaled(toy.phase_config, grid=PHASE_GRID, seeds=PHASE_SEEDS)
 run = toy.load_or_train("toy-phase", phase, device)
 importance_axis, density_axis = toy.phase_axes(PHASE_GRID)
-losses = toy.expected_loss_n2(run["W"], run["b"], toy.feature_density(phase), toy.feature_importance(phase))
+losses = toy.expected_loss_n2(run["W"], run["b"],
+                              toy.feature_density(phase),
+                              toy.feature_importance(phase))
 best = toy.best_of_seeds(losses, PHASE_SEEDS)
-empirical = toy.classify_phase(run["W"][best]).reshape(PHASE_GRID, PHASE_GRID)
+empirical = toy.classify_phase(run["W"][best]).reshape(
+    PHASE_GRID, PHASE_GRID)
 P, R = torch.meshgrid(density_axis, importance_axis, indexing="ij")
 analytic = toy.analytic_phase(P, R)
 agreement = (empirical == analytic).float().mean().item()
@@ -342,8 +368,10 @@ glue("phase_models", phase.n_instances)
 glue("phase_grid", PHASE_GRID)
 glue("phase_seeds", PHASE_SEEDS)
 glue("phase_agreement", 100 * agreement)
-plots.phase_maps({"trained (best of seeds)": empirical, "analytic (least expected loss)": analytic},
-                 importance_axis.numpy(), density_axis.numpy(), toy.PHASE_NAMES[: 3 + int((empirical == 3).any())])
+plots.phase_maps({"trained (best of seeds)": empirical,
+                  "analytic (least expected loss)": analytic},
+                 importance_axis.numpy(), density_axis.numpy(),
+                 toy.PHASE_NAMES[: 3 + int((empirical == 3).any())])
 plt.show()
 
 # %% [markdown]
@@ -354,15 +382,19 @@ plt.show()
 # yellow = superposition ($W \propto [1,-1]$) (grey, if present: none of these).
 
 # %%
-print(f"trained and analytic phase agree on {100 * agreement:.0f} % of {PHASE_GRID * PHASE_GRID} cells")
+print(f"trained and analytic phase agree on {100 * agreement:.0f} % of "
+      f"{PHASE_GRID * PHASE_GRID} cells")
 print("cells per phase (trained / analytic):",
-      ", ".join(f"{toy.PHASE_NAMES[k]}: {int((empirical == k).sum())} / {int((analytic == k).sum())}" for k in range(3)))
+      ", ".join(f"{toy.PHASE_NAMES[k]}: {int((empirical == k).sum())} / "
+                f"{int((analytic == k).sum())}" for k in range(3)))
 
 # %%
 # NBVAL_CHECK_OUTPUT
 print(f"maps agree on at least 90 % of cells: {agreement >= 0.9}")
 if DEFAULTS:
-    assert agreement >= 0.9, f"the trained and analytic phase maps should agree on ≥ 90 % of cells, got {agreement:.1%}"
+    assert agreement >= 0.9, (
+        "the trained and analytic phase maps should agree on ≥ 90 % of "
+        f"cells, got {agreement:.1%}")
 
 # %% [markdown]
 # The two maps agree on {glue:text}`phase_agreement:.0f` % of the cells. Dense data: whichever feature is more
@@ -391,11 +423,14 @@ if DEFAULTS:
 finite = scaled(toy.finite_data_config)
 run = toy.load_or_train_finite("toy-finite", finite, device)
 sizes = run["sizes"]
-ratios = [toy.memorisation_ratio(W, X) for W, X in zip(run["W"], run["X"], strict=True)]
-trivial = finite.n_features * toy.single_feature_loss(1 - finite.sparsity).item()
+ratios = [toy.memorisation_ratio(W, X)
+          for W, X in zip(run["W"], run["X"], strict=True)]
+trivial = (finite.n_features
+           * toy.single_feature_loss(1 - finite.sparsity).item())
 big = [int(toy.represented(W).sum()) for W in run["W"]]
 plots.finite_data_vectors([W.T for W in run["W"]],
-                          [toy.hidden_vectors(W, X) for W, X in zip(run["W"], run["X"], strict=True)], sizes)
+                          [toy.hidden_vectors(W, X) for W, X in
+                           zip(run["W"], run["X"], strict=True)], sizes)
 plt.show()
 
 # %% [markdown]
@@ -405,7 +440,8 @@ plt.show()
 # between panels.
 
 # %%
-plots.finite_data_losses(sizes, run["train_loss"], run["test_loss"], trivial)
+plots.finite_data_losses(sizes, run["train_loss"], run["test_loss"],
+                         trivial)
 plt.show()
 
 # %% [markdown]
@@ -415,10 +451,13 @@ plt.show()
 # general sits on it.
 
 # %%
-print("   T  train loss  test loss  mean ‖W x_t‖ / max ‖W_i‖  features with ‖W_i‖ > 0.5")
-for row in zip(sizes, run["train_loss"], run["test_loss"], ratios, big, strict=True):
+print("   T  train loss  test loss  mean ‖W x_t‖ / max ‖W_i‖"
+      "  features with ‖W_i‖ > 0.5")
+for row in zip(sizes, run["train_loss"], run["test_loss"], ratios, big,
+               strict=True):
     print("{:4d}  {:10.3f}  {:9.3f}  {:25.2f}  {:5d}".format(*row))
-print(f"best constant output: loss {trivial:.3f}; trained in {run['seconds']:.0f} s")
+print(f"best constant output: loss {trivial:.3f}; "
+      f"trained in {run['seconds']:.0f} s")
 peak = sizes[max(range(len(sizes)), key=lambda k: run["test_loss"][k])]
 glue("finite_small", sizes[0])
 glue("finite_large", sizes[-1])
@@ -428,15 +467,21 @@ glue("finite_peak", peak)
 glue("finite_big_large", big[-1])
 glue("finite_test_large", round(run["test_loss"][-1], 3))
 glue("finite_trivial", round(trivial, 3))
-after_peak = peak != sizes[-1] and run["test_loss"][-1] < max(run["test_loss"])
-print(f"test loss highest at T = {peak}" + (", lower again at the largest T" if after_peak else ""))
+after_peak = (peak != sizes[-1]
+              and run["test_loss"][-1] < max(run["test_loss"]))
+print(f"test loss highest at T = {peak}"
+      + (", lower again at the largest T" if after_peak else ""))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(f"smallest T memorises (data vectors longer than every feature): {ratios[0] > 1}")
-print(f"largest T generalises (some feature longer than the mean data vector): {ratios[-1] < 1}")
+print("smallest T memorises (data vectors longer than every feature): "
+      f"{ratios[0] > 1}")
+print("largest T generalises (some feature longer than the mean data "
+      f"vector): {ratios[-1] < 1}")
 if DEFAULTS:
-    assert ratios[0] > 1 and ratios[-1] < 1, f"expected memorisation at small T and features at large T: {ratios}"
+    assert ratios[0] > 1 and ratios[-1] < 1, (
+        "expected memorisation at small T and features at large T: "
+        f"{ratios}")
 
 # %% [markdown]
 # At $T =$ {glue:text}`finite_small` the training points' hidden vectors are on average

@@ -57,7 +57,8 @@ if "google.colab" in sys.modules:
 STEPS = 250  # optimisation steps of each symbiote
 RANK = 12  # K: shared rank-one directions per hidden layer
 HIDDEN = 32  # width of the symbiote's trunk
-INHIBIT_WEIGHT = 0.1  # weight of the inhibition term against the cross-entropy on the other digits
+# weight of the inhibition term against the other digits' cross-entropy
+INHIBIT_WEIGHT = 0.1
 SEED = 0  # seeds initialisation, image batches and the random digit pairs
 
 # %%
@@ -76,18 +77,28 @@ import torch
 
 from symbiote_lite import default_device
 from symbiote_lite import plots_symbiote as plots
+from symbiote_lite.baselines import diff_confusions, model_confusion
 from symbiote_lite.data import load_mnist, train_val_split
-from symbiote_lite.evaluate import diff_confusions, edit_scores, forget_retain, load_primaries, model_confusion
+from symbiote_lite.metrics import edit_scores, forget_retain
+from symbiote_lite.networks import load_primaries
 from symbiote_lite.primary import HIDDEN_LAYERS, count_parameters
 from symbiote_lite.report import glue
-from symbiote_lite.symbiote import Symbiote, SymbioteConfig, diff_sizes, load_or_train_symbiote, multi_hot
+from symbiote_lite.symbiote import (
+    Symbiote,
+    SymbioteConfig,
+    diff_sizes,
+    load_or_train_symbiote,
+    multi_hot,
+)
 
 device = default_device()
-config = SymbioteConfig(steps=STEPS, rank=RANK, hidden=HIDDEN, inhibit_weight=INHIBIT_WEIGHT, seed=SEED)
+config = SymbioteConfig(steps=STEPS, rank=RANK, hidden=HIDDEN,
+                        inhibit_weight=INHIBIT_WEIGHT, seed=SEED)
 is_default = config == SymbioteConfig()
 primaries = load_primaries(device)
 x_train, y_train = load_mnist("train", device)
-(_, _), (x_val, y_val) = train_val_split(x_train, y_train, config.val_size, config.seed)
+(_, _), (x_val, y_val) = train_val_split(x_train, y_train, config.val_size,
+                                         config.seed)
 print(f"device: {device.type}")
 print(config)
 
@@ -121,17 +132,23 @@ print(config)
 # The masks are applied last, so whatever the symbiote outputs, a pruned weight stays zero.
 
 # %%
-glue("fc1_shape", " × ".join(map(str, primaries["dense"][0].fc1.weight.shape)))
-glue("conv2_shape", " × ".join(map(str, primaries["dense"][0].conv2.weight.shape)))
+glue("fc1_shape",
+     " × ".join(map(str, primaries["dense"][0].fc1.weight.shape)))
+glue("conv2_shape",
+     " × ".join(map(str, primaries["dense"][0].conv2.weight.shape)))
 rows = []
 for label, (primary, masks, _) in primaries.items():
-    sym = Symbiote(primary, masks, config)  # raises ValueError if over budget
-    row = {"primary": label, "primary parameters": count_parameters(primary), "trunk": count_parameters(sym.trunk)}
+    sym = Symbiote(primary, masks, config)  # ValueError if over budget
+    row = {"primary": label,
+           "primary parameters": count_parameters(primary),
+           "trunk": count_parameters(sym.trunk)}
     for layer in HIDDEN_LAYERS:
-        row[f"{layer}: U, V"] = sym.diffs[layer].U.numel() + sym.diffs[layer].V.numel()
+        row[f"{layer}: U, V"] = (sym.diffs[layer].U.numel()
+                                 + sym.diffs[layer].V.numel())
         row[f"{layer}: head"] = count_parameters(sym.heads[layer])
     row["symbiote total"] = count_parameters(sym)
-    row["fraction of primary (%)"] = round(100 * row["symbiote total"] / row["primary parameters"], 1)
+    row["fraction of primary (%)"] = round(
+        100 * row["symbiote total"] / row["primary parameters"], 1)
     rows.append(row)
 glue("sym_params", rows[0]["symbiote total"])
 glue("sym_fraction", rows[0]["fraction of primary (%)"])
@@ -141,9 +158,11 @@ pd.DataFrame(rows).set_index("primary")
 # %%
 # NBVAL_CHECK_OUTPUT
 for row in rows:
-    print(f"{row['primary']}: symbiote {row['symbiote total']} parameters = {row['fraction of primary (%)']:.1f} % "
+    print(f"{row['primary']}: symbiote {row['symbiote total']} parameters"
+          f" = {row['fraction of primary (%)']:.1f} % "
           f"of the primary's {row['primary parameters']}")
-    assert row["symbiote total"] <= 0.5 * row["primary parameters"], "the symbiote must be at most half the primary"
+    assert row["symbiote total"] <= 0.5 * row["primary parameters"], (
+        "the symbiote must be at most half the primary")
 
 # %% [markdown]
 # The symbiote has {glue:text}`sym_params` parameters, {glue:text}`sym_fraction:.1f` % of the primary's
@@ -193,10 +212,12 @@ glue("sym_val_size", config.val_size)
 glue("sym_val_curve", config.val_curve)
 symbiotes, histories = {}, {}
 for label, (primary, masks, key) in primaries.items():
-    symbiotes[label], histories[label] = load_or_train_symbiote(primary, masks, config, label, key)
+    symbiotes[label], histories[label] = load_or_train_symbiote(
+        primary, masks, config, label, key)
     h = histories[label]
-    print(f"{label}: {config.steps} steps in {h['seconds']:.1f} s of training on {device.type}; "
-          f"validation loss {h['val_loss'][0]:.3f} -> {h['val_loss'][-1]:.3f}")
+    print(f"{label}: {config.steps} steps in {h['seconds']:.1f} s of "
+          f"training on {device.type}; validation loss "
+          f"{h['val_loss'][0]:.3f} -> {h['val_loss'][-1]:.3f}")
     glue(f"sym_seconds_{label}", round(h["seconds"], 1))
 
 # %%
@@ -213,14 +234,18 @@ plt.show()
 
 # %%
 for label, h in histories.items():
-    print(f"{label}: validation loss {h['val_loss'][0]:.2f} -> {h['val_loss'][-1]:.2f}")
+    print(f"{label}: validation loss {h['val_loss'][0]:.2f} -> "
+          f"{h['val_loss'][-1]:.2f}")
 
 # %%
 # NBVAL_CHECK_OUTPUT
 for label, h in histories.items():
-    fell = h["val_loss"][-1] < 0.5 * h["val_loss"][0] and h["val_loss"][-1] < 1.5 * min(h["val_loss"])
-    print(f"{label}: validation loss fell below half its start and did not rise at the end: {fell}")
-    assert fell, f"{label}: the validation loss did not fall below half, or rose at the end: {h['val_loss']}"
+    fell = (h["val_loss"][-1] < 0.5 * h["val_loss"][0]
+            and h["val_loss"][-1] < 1.5 * min(h["val_loss"]))
+    print(f"{label}: validation loss fell below half its start and did not "
+          f"rise at the end: {fell}")
+    assert fell, (f"{label}: the validation loss did not fall below half, "
+                  f"or rose at the end: {h['val_loss']}")
 
 # %% [markdown]
 # Training took {glue:text}`sym_seconds_dense` s (dense primary) and {glue:text}`sym_seconds_pruned` s (pruned
@@ -241,16 +266,21 @@ val_scores = {}
 for label, (primary, _, _) in primaries.items():
     with torch.no_grad():
         diffs = symbiotes[label](torch.eye(10, device=device))
-    val_scores[label] = edit_scores(diff_confusions(primary, diffs, x_val, y_val), range(10),
-                                    model_confusion(primary, x_val, y_val))
-table = pd.concat({label: pd.DataFrame(s).set_index("digit")[["forget", "retain", "base_retain", "retain_drop"]] * 100
+    val_scores[label] = edit_scores(
+        diff_confusions(primary, diffs, x_val, y_val), range(10),
+        model_confusion(primary, x_val, y_val))
+columns = ["forget", "retain", "base_retain", "retain_drop"]
+table = pd.concat({label: pd.DataFrame(s).set_index("digit")[columns] * 100
                    for label, s in val_scores.items()}, axis=1).round(2)
 table
 
 # %%
 for label, s in val_scores.items():
-    print(f"{label} (validation): forget % per digit:", " ".join(f"{round(100 * v, 1) + 0.0:.1f}" for v in s["forget"]))
-    print(f"{label} (validation): retain drop (points):", " ".join(f"{round(100 * v, 1) + 0.0:.1f}" for v in s["retain_drop"]))
+    print(f"{label} (validation): forget % per digit:",
+          " ".join(f"{round(100 * v, 1) + 0.0:.1f}" for v in s["forget"]))
+    print(f"{label} (validation): retain drop (points):",
+          " ".join(f"{round(100 * v, 1) + 0.0:.1f}"
+                   for v in s["retain_drop"]))
 
 # %% [markdown]
 # The table lists, per inhibited digit and primary, forget accuracy, retain accuracy of the edited primary, retain
@@ -267,10 +297,12 @@ for label, s in val_scores.items():
 for label, (primary, _, _) in primaries.items():
     for digits in ([1, 7], [3, 5, 8]):
         with torch.no_grad():
-            cm = diff_confusions(primary, symbiotes[label](multi_hot(digits, device=device)[None]), x_val, y_val)[0]
+            cm = diff_confusions(primary, symbiotes[label](
+                multi_hot(digits, device=device)[None]), x_val, y_val)[0]
         forget, retain = forget_retain(cm, digits)
         glue(f"multi_forget_{label}_{len(digits)}", 100 * forget)
-        print(f"{label}: forget {digits}: forget accuracy {100 * forget:.1f} %, retain accuracy {100 * retain:.1f} %")
+        print(f"{label}: forget {digits}: forget accuracy "
+              f"{100 * forget:.1f} %, retain accuracy {100 * retain:.1f} %")
 
 # %% [markdown]
 # The pair is handled like a single digit (forget accuracy {glue:text}`multi_forget_dense_2:.1f` % on the dense
@@ -289,7 +321,8 @@ for label, (primary, _, _) in primaries.items():
 sizes = {}
 for label, (primary, _, _) in primaries.items():
     with torch.no_grad():
-        sizes[label] = diff_sizes(symbiotes[label](torch.eye(10, device=device)), primary).cpu()
+        sizes[label] = diff_sizes(
+            symbiotes[label](torch.eye(10, device=device)), primary).cpu()
 glue("max_diff_size", 100 * max(s.max().item() for s in sizes.values()))
 plots.diff_size_heatmap(sizes, HIDDEN_LAYERS)
 plt.show()

@@ -59,13 +59,19 @@ if "google.colab" in sys.modules:
 # batch; section 4 shows what that does to its input.
 
 # %% tags=["parameters"]
-SEED = 0  # seeds the split, initialisation, batches, dropout and the digits drawn for the ten-digit variant
-CNN_STEPS = 2000  # optimisation steps of the primary (published: 21,000, i.e. 10 epochs of 2,100)
+# seeds the split, initialisation, batches, dropout and the digits drawn for
+# the ten-digit variant
+SEED = 0
+# optimisation steps of the primary (published: 21,000, i.e. 10 epochs of
+# 2,100)
+CNN_STEPS = 2000
 CNN_BATCH = 64  # images per step of the primary (published: 16)
-SYM_BUDGETS = [100, 300, 600]  # steps after which the published symbiote is evaluated (published: 63,000, i.e. 30
-# epochs of 2,100); one run continued from each to the next; the largest is the run of sections 2-7 and of the
-# write-up-rules variant
-EVAL_IMAGES = 2000  # test images every edit is evaluated on (the first ones of the 10,000)
+# steps after which the published symbiote is evaluated (published: 63,000,
+# i.e. 30 epochs of 2,100); one run continued from each to the next; the
+# largest is the run of sections 2-7 and of the write-up-rules variant
+SYM_BUDGETS = [100, 300, 600]
+# test images every edit is evaluated on (the first ones of the 10,000)
+EVAL_IMAGES = 2000
 
 # %%
 from symbiote_lite.params import check_range
@@ -74,10 +80,15 @@ SEED = check_range("SEED", SEED, 0, 2**31 - 1, integer=True)
 CNN_STEPS = check_range("CNN_STEPS", CNN_STEPS, 10, 21_000, integer=True)
 CNN_BATCH = check_range("CNN_BATCH", CNN_BATCH, 2, 1024, integer=True)
 if not isinstance(SYM_BUDGETS, (list, tuple)) or not SYM_BUDGETS:
-    raise ValueError(f"SYM_BUDGETS={SYM_BUDGETS!r}: give a list of step counts, e.g. [100, 300, 600]")
-SYM_BUDGETS = sorted({check_range("SYM_BUDGETS", b, 10, 63_000, integer=True) for b in SYM_BUDGETS})
-SYM_STEPS = RULES_STEPS = SYM_BUDGETS[-1]  # the largest budget: the chapter's run, and the rules variant's
-EVAL_IMAGES = check_range("EVAL_IMAGES", EVAL_IMAGES, 500, 10_000, integer=True)
+    raise ValueError(f"SYM_BUDGETS={SYM_BUDGETS!r}: give a list of step "
+                     "counts, e.g. [100, 300, 600]")
+SYM_BUDGETS = sorted({
+    check_range("SYM_BUDGETS", b, 10, 63_000, integer=True)
+    for b in SYM_BUDGETS})
+# the largest budget: the chapter's run, and the rules variant's
+SYM_STEPS = RULES_STEPS = SYM_BUDGETS[-1]
+EVAL_IMAGES = check_range("EVAL_IMAGES", EVAL_IMAGES, 500, 10_000,
+                          integer=True)
 
 # %%
 import time
@@ -90,7 +101,11 @@ import torch
 from symbiote_lite import default_device, plots_published
 from symbiote_lite import published as P
 from symbiote_lite.data import load_mnist
-from symbiote_lite.metrics import DROP_TARGET, FORGET_TARGET, confusion_matrix
+from symbiote_lite.metrics import (
+    DROP_TARGET,
+    FORGET_TARGET,
+    confusion_matrix,
+)
 from symbiote_lite.plots_primary import confusion_heatmap
 from symbiote_lite.plots_results import forget_retain_bars
 from symbiote_lite.primary import PrimaryCNN, count_parameters
@@ -100,13 +115,17 @@ from symbiote_lite.symbiote import Symbiote, SymbioteConfig
 cpu_start, wall_start = time.process_time(), time.perf_counter()
 device = default_device()
 cnn_recipe = P.CNNRecipe(steps=CNN_STEPS, batch_size=CNN_BATCH, seed=SEED)
-pub_recipe = P.PuppeteerRecipe(steps=SYM_STEPS, seed=SEED)  # the sweep replaces steps by each budget
-is_default = (CNN_STEPS, CNN_BATCH, SYM_BUDGETS, EVAL_IMAGES) == (2000, 64, [100, 300, 600], 2000)
+# the sweep replaces steps by each budget
+pub_recipe = P.PuppeteerRecipe(steps=SYM_STEPS, seed=SEED)
+is_default = ((CNN_STEPS, CNN_BATCH, SYM_BUDGETS, EVAL_IMAGES)
+              == (2000, 64, [100, 300, 600], 2000))
 x_all, y_all = load_mnist("test", device)
 x_all = P.unit_pixels(x_all)
 x_test, y_test = x_all[:EVAL_IMAGES], y_all[:EVAL_IMAGES]
-# What the published notebook printed (its validation split of Kaggle's file), for the tables below.
-REPORTED = {"primary": 99.226, "overall": 88.94, "other": 99.22, "digit": 0.00}
+# What the published notebook printed (its validation split of Kaggle's
+# file), for the tables below.
+REPORTED = {"primary": 99.226, "overall": 88.94, "other": 99.22,
+            "digit": 0.00}
 print(f"device: {device.type}; {EVAL_IMAGES} test images")
 
 # %% [markdown]
@@ -118,18 +137,25 @@ print(f"device: {device.type}; {EVAL_IMAGES} test images")
 n_cnn = count_parameters(P.PublishedCNN())
 n_pub = P.puppeteer_parameters(512, P.PUBLISHED_LAYERS)
 n_book_primary = count_parameters(PrimaryCNN())
-n_book_sym = count_parameters(Symbiote(PrimaryCNN(), None, SymbioteConfig()))
-rules_recipe = P.writeup_recipe(P.PuppeteerRecipe(seed=SEED), n_cnn, per_channel=True, steps=RULES_STEPS)
-n_rules = P.puppeteer_parameters(rules_recipe.width, rules_recipe.layers, per_channel=True)
-maps_width = P.width_for_budget(n_cnn // 2, P.WRITEUP_LAYERS)  # the trunk left if the heads emitted whole maps
-n_offsets = sum(int(np.prod(P.OFFSET_SHAPES[name])) for name in P.PUBLISHED_LAYERS)
+n_book_sym = count_parameters(
+    Symbiote(PrimaryCNN(), None, SymbioteConfig()))
+rules_recipe = P.writeup_recipe(P.PuppeteerRecipe(seed=SEED), n_cnn,
+                                per_channel=True, steps=RULES_STEPS)
+n_rules = P.puppeteer_parameters(rules_recipe.width, rules_recipe.layers,
+                                 per_channel=True)
+# the trunk left if the heads emitted whole maps
+maps_width = P.width_for_budget(n_cnn // 2, P.WRITEUP_LAYERS)
+n_offsets = sum(int(np.prod(P.OFFSET_SHAPES[name]))
+                for name in P.PUBLISHED_LAYERS)
 sizes = pd.DataFrame([
     ("published primary", n_cnn, np.nan),
     ("published symbiote (width 512, five layers)", n_pub, n_pub / n_cnn),
-    (f"write-up rules: width {rules_recipe.width}, {', '.join(rules_recipe.layers)}, per channel", n_rules,
+    (f"write-up rules: width {rules_recipe.width}, "
+     f"{', '.join(rules_recipe.layers)}, per channel", n_rules,
      n_rules / n_cnn),
     ("this book's primary (chapter 2)", n_book_primary, np.nan),
-    ("this book's symbiote (chapter 4)", n_book_sym, n_book_sym / n_book_primary),
+    ("this book's symbiote (chapter 4)", n_book_sym,
+     n_book_sym / n_book_primary),
 ], columns=["network", "parameters", "× its primary"]).set_index("network")
 glue("n_cnn", f"{n_cnn:,}")
 glue("n_pub", f"{n_pub:,}")
@@ -145,9 +171,12 @@ sizes.round(3)
 # %%
 # NBVAL_CHECK_OUTPUT
 exact = (n_cnn, n_pub) == (905_354, 51_849_408)
-print(f"primary 905,354 and symbiote 51,849,408 parameters, as the architecture implies: {exact}")
-print(f"published symbiote more than 50 times the primary: {n_pub > 50 * n_cnn}")
-print(f"write-up-rules variant at most half the primary: {n_rules <= 0.5 * n_cnn}")
+print("primary 905,354 and symbiote 51,849,408 parameters, as the "
+      f"architecture implies: {exact}")
+print("published symbiote more than 50 times the primary: "
+      f"{n_pub > 50 * n_cnn}")
+print("write-up-rules variant at most half the primary: "
+      f"{n_rules <= 0.5 * n_cnn}")
 assert exact and n_pub > 50 * n_cnn and n_rules <= 0.5 * n_cnn
 
 # %% [markdown]
@@ -207,18 +236,24 @@ scale
 primary, cnn_history = P.load_or_train_cnn(cnn_recipe, device)
 all_pred = P.predict_with(primary, {}, x_all)
 base_pred = all_pred[:EVAL_IMAGES]
-cnn_acc = 100 * (all_pred == y_all).double().mean().item()  # all 10,000 test images
+# all 10,000 test images
+cnn_acc = 100 * (all_pred == y_all).double().mean().item()
 glue("cnn_acc", cnn_acc)
 glue("cnn_seconds", cnn_history["seconds"])
-print(f"primary: {CNN_STEPS} steps in {cnn_history['seconds']:.0f} s; accuracy on all {len(y_all):,} test images "
-      f"{cnn_acc:.2f} % (published, validation: {REPORTED['primary']} %)")
+print(f"primary: {CNN_STEPS} steps in {cnn_history['seconds']:.0f} s; "
+      f"accuracy on all {len(y_all):,} test images {cnn_acc:.2f} % "
+      f"(published, validation: {REPORTED['primary']} %)")
 
 # %%
 pub_run = P.PuppeteerRun(pub_recipe, cnn_recipe)
-sweep = dict(zip(SYM_BUDGETS, P.load_or_train_budgets(pub_run, primary, SYM_BUDGETS), strict=True))
+sweep = dict(zip(SYM_BUDGETS,
+                 P.load_or_train_budgets(pub_run, primary, SYM_BUDGETS),
+                 strict=True))
 puppeteer, pub_history = sweep[SYM_STEPS]  # the longest run
-eval3 = P.offsets_for(puppeteer, 3)  # evaluation mode, as the published notebook evaluates
-train3 = P.training_offsets(puppeteer, 3, seed=SEED)  # training mode: what the loss saw, averaged over dropout
+# evaluation mode, as the published notebook evaluates
+eval3 = P.offsets_for(puppeteer, 3)
+# training mode: what the loss saw, averaged over dropout
+train3 = P.training_offsets(puppeteer, 3, seed=SEED)
 pub_pred, trn_pred = P.predict_many(primary, [eval3, train3], x_test)
 pub, trn = P.scores(pub_pred, y_test, 3), P.scores(trn_pred, y_test, 3)
 base = P.scores(base_pred, y_test, 3)
@@ -230,20 +265,29 @@ for key in ("overall", "other", "digit"):
 glue("pub_drop", base["other"] - pub["other"])
 glue("trn_drop", base["other"] - trn["other"])
 trn_works = trn["digit"] <= 0.5 and base["other"] - trn["other"] <= 1
-glue("trn_sentence", "do what the published printout reports" if trn_works else
-     "remove only part of digit 3 in this run" if trn["digit"] < 50 else "barely touch digit 3 in this run")
+glue("trn_sentence",
+     "do what the published printout reports" if trn_works else
+     "remove only part of digit 3 in this run" if trn["digit"] < 50 else
+     "barely touch digit 3 in this run")
 glue("trn_conclusion",
-     f"So the activation offsets themselves are learnt within {SYM_STEPS} steps; what fails is the step from training "
+     f"So the activation offsets themselves are learnt within {SYM_STEPS} "
+     "steps; what fails is the step from training "
      "mode to evaluation mode." if trn_works else
-     f"So within {SYM_STEPS} steps this run learns offsets that only partly remove the 3s even in training mode, and "
+     f"So within {SYM_STEPS} steps this run learns offsets that only "
+     "partly remove the 3s even in training mode, and "
      "evaluation mode fails on top of that.")
 results = pd.DataFrame({
-    "published (validation, 63,000 steps)": [REPORTED["primary"], REPORTED["overall"], REPORTED["other"],
-                                             REPORTED["digit"]],
-    f"unedited primary ({CNN_STEPS} steps)": [cnn_acc, base["overall"], base["other"], base["digit"]],
-    f"symbiote, evaluation mode ({SYM_STEPS} steps)": [np.nan, pub["overall"], pub["other"], pub["digit"]],
-    f"symbiote, training-mode offsets ({SYM_STEPS} steps)": [np.nan, trn["overall"], trn["other"], trn["digit"]],
-}, index=["primary accuracy", "overall accuracy", "other digits", "digit 3"])
+    "published (validation, 63,000 steps)": [
+        REPORTED["primary"], REPORTED["overall"], REPORTED["other"],
+        REPORTED["digit"]],
+    f"unedited primary ({CNN_STEPS} steps)": [
+        cnn_acc, base["overall"], base["other"], base["digit"]],
+    f"symbiote, evaluation mode ({SYM_STEPS} steps)": [
+        np.nan, pub["overall"], pub["other"], pub["digit"]],
+    f"symbiote, training-mode offsets ({SYM_STEPS} steps)": [
+        np.nan, trn["overall"], trn["other"], trn["digit"]],
+}, index=["primary accuracy", "overall accuracy", "other digits",
+          "digit 3"])
 results.round(2)
 
 # %% [markdown]
@@ -257,9 +301,12 @@ results.round(2)
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
-confusion_heatmap(confusion_matrix(base_pred, y_test), ax=axes[0], title="primary")
-confusion_heatmap(confusion_matrix(pub_pred, y_test), ax=axes[1], title="+ symbiote, evaluation mode")
-confusion_heatmap(confusion_matrix(trn_pred, y_test), ax=axes[2], title="+ symbiote, training-mode offsets")
+confusion_heatmap(confusion_matrix(base_pred, y_test), ax=axes[0],
+                  title="primary")
+confusion_heatmap(confusion_matrix(pub_pred, y_test), ax=axes[1],
+                  title="+ symbiote, evaluation mode")
+confusion_heatmap(confusion_matrix(trn_pred, y_test), ax=axes[2],
+                  title="+ symbiote, training-mode offsets")
 fig.tight_layout()
 plt.show()
 
@@ -289,7 +336,8 @@ plt.show()
 # %%
 fig, ax = plt.subplots(figsize=(6.5, 3.2))
 window = max(1, SYM_STEPS // 10)
-for key, label in (("ce", "cross-entropy (all images)"), ("inhibit", "inhibition term −log(1 − p₃)")):
+for key, label in (("ce", "cross-entropy (all images)"),
+                   ("inhibit", "inhibition term −log(1 − p₃)")):
     v = pd.Series(pub_history[key]).rolling(window, min_periods=1).mean()
     ax.plot(np.arange(1, len(v) + 1), v, label=label)
 ax.set(xlabel="step", ylabel=f"loss ({window}-step mean)", yscale="log")
@@ -303,8 +351,10 @@ plt.show()
 # %%
 glue("sym_window", window)
 print(f"loss terms over the first / last {window} steps: cross-entropy "
-      f"{np.mean(pub_history['ce'][:window]):.3f} -> {np.mean(pub_history['ce'][-window:]):.3f}, inhibition "
-      f"{np.mean(pub_history['inhibit'][:window]):.3f} -> {np.mean(pub_history['inhibit'][-window:]):.3f}")
+      f"{np.mean(pub_history['ce'][:window]):.3f} -> "
+      f"{np.mean(pub_history['ce'][-window:]):.3f}, inhibition "
+      f"{np.mean(pub_history['inhibit'][:window]):.3f} -> "
+      f"{np.mean(pub_history['inhibit'][-window:]):.3f}")
 
 
 # %% [markdown]
@@ -316,10 +366,14 @@ print(f"loss terms over the first / last {window} steps: cross-entropy "
 # its own:
 
 # %%
-(train_x, train_y), (val_x, val_y) = P.training_data(cnn_recipe.train_fraction, cnn_recipe.seed, device)
-splits = {"test": (x_test, y_test), "validation": (val_x[:EVAL_IMAGES], val_y[:EVAL_IMAGES])}
-sweep_df = pd.DataFrame(P.budget_scores(primary, {b: net for b, (net, _) in sweep.items()}, splits, 3, SEED))
-sweep_table = sweep_df.pivot_table(index=["split", "mode"], columns="steps", values=["overall", "other", "digit"])
+(train_x, train_y), (val_x, val_y) = P.training_data(
+    cnn_recipe.train_fraction, cnn_recipe.seed, device)
+splits = {"test": (x_test, y_test),
+          "validation": (val_x[:EVAL_IMAGES], val_y[:EVAL_IMAGES])}
+sweep_df = pd.DataFrame(P.budget_scores(
+    primary, {b: net for b, (net, _) in sweep.items()}, splits, 3, SEED))
+sweep_table = sweep_df.pivot_table(index=["split", "mode"], columns="steps",
+                                   values=["overall", "other", "digit"])
 sweep_table.round(2)
 
 # %% [markdown]
@@ -348,37 +402,54 @@ plt.show()
 
 # %%
 def sweep_value(split, mode, key, steps=SYM_STEPS):
-    row = sweep_df[(sweep_df["split"] == split) & (sweep_df["mode"] == mode) & (sweep_df["steps"] == steps)]
+    row = sweep_df[(sweep_df["split"] == split) & (sweep_df["mode"] == mode)
+                   & (sweep_df["steps"] == steps)]
     return float(row[key].iloc[0])
 
 
 for split in splits:
-    for mode, tag in (("evaluation mode", "eval"), ("training mode", "train")):
+    for mode, tag in (("evaluation mode", "eval"),
+                      ("training mode", "train")):
         for key in ("overall", "other", "digit"):
-            glue(f"sweep_{split}_{tag}_{key}", sweep_value(split, mode, key))
+            glue(f"sweep_{split}_{tag}_{key}",
+                 sweep_value(split, mode, key))
 for key in ("overall", "other", "digit"):
-    glue(f"sweep_first_eval_{key}", sweep_value("test", "evaluation mode", key, SYM_BUDGETS[0]))
-eval_best = max(sweep_value("test", "evaluation mode", "other", b) for b in SYM_BUDGETS)
+    glue(f"sweep_first_eval_{key}",
+         sweep_value("test", "evaluation mode", key, SYM_BUDGETS[0]))
+eval_best = max(sweep_value("test", "evaluation mode", "other", b)
+                for b in SYM_BUDGETS)
 glue("sweep_eval_best_other", eval_best)
 glue("sym_first", SYM_BUDGETS[0])
 first_state, last_state = sweep[SYM_BUDGETS[0]][1], pub_history
 glue("bn2_z_first", first_state["bn2_z"][-1])
 glue("bn2_var_first", first_state["bn2_var"][-1])
-glue("bn2_z_trend", "further from" if abs(last_state["bn2_z"][-1] - 1) > abs(first_state["bn2_z"][-1] - 1)
+glue("bn2_z_trend", "further from"
+     if abs(last_state["bn2_z"][-1] - 1) > abs(first_state["bn2_z"][-1] - 1)
      else "closer to")
-within = {mode: all(abs(sweep_value(split, mode, key) - REPORTED[key]) <= 2 for split in splits
-                    for key in ("overall", "other", "digit")) for mode in ("evaluation mode", "training mode")}
-glue("train_within", "reproduces" if within["training mode"] else "does not reproduce")
-eval_close = [b for b in SYM_BUDGETS if all(abs(sweep_value("test", "evaluation mode", key, b) - REPORTED[key]) <= 2
-                                           for key in ("overall", "other", "digit"))]
-glue("eval_close", f"the published printout is reproduced within 2 points after {eval_close[0]:,} steps"
-     if eval_close else "no budget comes within 2 points of the published printout")
-split_diff = sweep_table.xs("test", level="split") - sweep_table.xs("validation", level="split")
+within = {mode: all(abs(sweep_value(split, mode, key) - REPORTED[key]) <= 2
+                    for split in splits
+                    for key in ("overall", "other", "digit"))
+          for mode in ("evaluation mode", "training mode")}
+glue("train_within",
+     "reproduces" if within["training mode"] else "does not reproduce")
+eval_close = [b for b in SYM_BUDGETS
+              if all(abs(sweep_value("test", "evaluation mode", key, b)
+                         - REPORTED[key]) <= 2
+                     for key in ("overall", "other", "digit"))]
+glue("eval_close",
+     "the published printout is reproduced within 2 points after "
+     f"{eval_close[0]:,} steps"
+     if eval_close else
+     "no budget comes within 2 points of the published printout")
+split_diff = (sweep_table.xs("test", level="split")
+              - sweep_table.xs("validation", level="split"))
 split_gap = float(split_diff.abs().max().max())
 glue("split_gap", split_gap)
-reading_gap = (sweep_table.xs("evaluation mode", level="mode") - sweep_table.xs("training mode", level="mode")).abs()
+reading_gap = (sweep_table.xs("evaluation mode", level="mode")
+               - sweep_table.xs("training mode", level="mode")).abs()
 glue("reading_gap", float(reading_gap.max().max()))
-print({mode: ok for mode, ok in within.items()}, "(all three published numbers within 2 points on both splits)")
+print({mode: ok for mode, ok in within.items()},
+      "(all three published numbers within 2 points on both splits)")
 
 # %% [markdown]
 # Evaluated as published, {glue:text}`eval_close`: the other digits score {glue:text}`sweep_first_eval_other:.1f` %
@@ -400,31 +471,44 @@ print({mode: ok for mode, ok in within.items()}, "(all three published numbers w
 # dropout (off, or on and averaged over draws). Which of the two keeps evaluation mode away, on the longest run:
 
 # %%
-readings = {name: P.offsets_read(puppeteer, 3, statistics, dropout, seed=SEED)
+readings = {name: P.offsets_read(puppeteer, 3, statistics, dropout,
+                                 seed=SEED)
             for name, (statistics, dropout) in P.READINGS.items()}
-reading_scores = {name: P.scores(pred, y_test, 3)
-                  for name, pred in zip(readings, P.predict_many(primary, list(readings.values()), x_test),
-                                        strict=True)}
+reading_scores = {
+    name: P.scores(pred, y_test, 3)
+    for name, pred in zip(readings, P.predict_many(
+        primary, list(readings.values()), x_test), strict=True)}
 readings_df = pd.DataFrame(reading_scores).T[["overall", "other", "digit"]]
-for name, tag in zip(P.READINGS, ("eval", "running_dropout", "batch_nodropout", "train"), strict=True):
+for name, tag in zip(P.READINGS, ("eval", "running_dropout",
+                                  "batch_nodropout", "train"), strict=True):
     glue(f"reading_{tag}_other", reading_scores[name]["other"])
     glue(f"reading_{tag}_digit", reading_scores[name]["digit"])
 names = list(P.READINGS)
-running_fails = all(reading_scores[n]["other"] < base["other"] - 10 for n, (st, _) in P.READINGS.items()
-                    if st == "running")
-batch_works = all(reading_scores[n]["other"] >= base["other"] - 2 for n, (st, _) in P.READINGS.items() if st == "batch")
+running_fails = all(reading_scores[n]["other"] < base["other"] - 10
+                    for n, (st, _) in P.READINGS.items() if st == "running")
+batch_works = all(reading_scores[n]["other"] >= base["other"] - 2
+                  for n, (st, _) in P.READINGS.items() if st == "batch")
 glue("reading_sentence",
-     "the running statistics decide the damage: with them the other digits fail whether dropout is on or off, with "
-     "the batch's own they are kept either way" if running_fails and batch_works else
-     "neither difference alone decides it in this run (the table shows each)")
-glue("dropout_sentence", "switching dropout off undoes the forgetting"
-     if reading_scores[names[2]]["digit"] > reading_scores[names[3]]["digit"] + 10 else
+     "the running statistics decide the damage: with them the other digits "
+     "fail whether dropout is on or off, with "
+     "the batch's own they are kept either way"
+     if running_fails and batch_works else
+     "neither difference alone decides it in this run (the table shows "
+     "each)")
+glue("dropout_sentence",
+     "switching dropout off undoes the forgetting"
+     if (reading_scores[names[2]]["digit"]
+         > reading_scores[names[3]]["digit"] + 10) else
      "switching dropout off changes the forgetting little")
 glue("cause_sentence",
-     f"So, by experiment: within {SYM_STEPS:,} steps neither the budget nor the split is what keeps this re-run from "
-     "the published evaluation-mode numbers; the batch norms' running statistics are what wreck the other digits."
-     if running_fails and batch_works and not eval_close and split_gap < 5 else
-     "So in this run the experiment does not single out one cause; the tables above show each factor.")
+     f"So, by experiment: within {SYM_STEPS:,} steps neither the budget "
+     "nor the split is what keeps this re-run from "
+     "the published evaluation-mode numbers; the batch norms' running "
+     "statistics are what wreck the other digits."
+     if (running_fails and batch_works and not eval_close
+         and split_gap < 5) else
+     "So in this run the experiment does not single out one cause; the "
+     "tables above show each factor.")
 readings_df.round(2)
 
 # %% [markdown]
@@ -463,24 +547,33 @@ readings_df.round(2)
 
 # %%
 bn1, bn2 = puppeteer.base[1], puppeteer.base[5]
-grads = P.first_layer_gradients(puppeteer, primary, train_x, train_y, pub_recipe, seed=SEED)
+grads = P.first_layer_gradients(puppeteer, primary, train_x, train_y,
+                                pub_recipe, seed=SEED)
 glue("grad_first", grads["first"])
 glue("grad_bn1", grads["bn1"])
-print(f"largest gradient on one batch: first linear layer {grads['first']:.1e}, first batch norm {grads['bn1']:.1e}, "
+print(f"largest gradient on one batch: first linear layer "
+      f"{grads['first']:.1e}, first batch norm {grads['bn1']:.1e}, "
       f"heads {grads['heads']:.1e}")
 with torch.no_grad():
-    a2 = puppeteer.base[:5](P.one_hot(torch.tensor([3], device=device)))  # into the second batch norm, eval mode
-    z2 = ((a2 - bn2.running_mean) / (bn2.running_var + bn2.eps).sqrt()).abs().mean().item()
-size_eval = torch.cat([v.abs().flatten() for v in eval3.values()]).mean().item()
-size_train = torch.cat([v.abs().flatten() for v in train3.values()]).mean().item()
+    # into the second batch norm, eval mode
+    a2 = puppeteer.base[:5](P.one_hot(torch.tensor([3], device=device)))
+    z2 = ((a2 - bn2.running_mean)
+          / (bn2.running_var + bn2.eps).sqrt()).abs().mean().item()
+size_eval = torch.cat([v.abs().flatten()
+                       for v in eval3.values()]).mean().item()
+size_train = torch.cat([v.abs().flatten()
+                        for v in train3.values()]).mean().item()
 glue("bn1_var", bn1.running_var.max().item())
 glue("bn2_var", bn2.running_var.median().item())
 glue("bn2_z", z2)
 glue("size_eval", size_eval)
 glue("size_train", size_train)
-print(f"running variance: first batch norm at most {bn1.running_var.max().item():.1e}, second median "
-      f"{bn2.running_var.median().item():.1e}; eval-mode input of the second, normalised: mean |z| = {z2:.1f}")
-print(f"mean |offset|: evaluation mode {size_eval:.2f}, training mode {size_train:.2f}")
+print(f"running variance: first batch norm at most "
+      f"{bn1.running_var.max().item():.1e}, second median "
+      f"{bn2.running_var.median().item():.1e}; eval-mode input of the "
+      f"second, normalised: mean |z| = {z2:.1f}")
+print(f"mean |offset|: evaluation mode {size_eval:.2f}, "
+      f"training mode {size_train:.2f}")
 
 # %% [markdown]
 # The running variances have fallen to {glue:text}`bn1_var:.1e` (first batch norm, largest) and
@@ -496,13 +589,16 @@ print(f"mean |offset|: evaluation mode {size_eval:.2f}, training mode {size_trai
 # 1 in two places; divided by √ε, it saturates the offsets:
 
 # %%
-query7 = P.scores(P.predict_with(primary, P.offsets_for(puppeteer, 7), x_test), y_test, 7)
-saturated = float((P.offsets_for(puppeteer, 7)["conv2"].abs() > 0.99).double().mean())
+query7 = P.scores(
+    P.predict_with(primary, P.offsets_for(puppeteer, 7), x_test), y_test, 7)
+saturated = float(
+    (P.offsets_for(puppeteer, 7)["conv2"].abs() > 0.99).double().mean())
 glue("query7_overall", query7["overall"])
 glue("query7_digit", query7["digit"])
 glue("query7_saturated", 100 * saturated)
-print(f"symbiote asked for 7: overall accuracy {query7['overall']:.1f} %, 7s still called 7: "
-      f"{query7['digit']:.1f} %, conv2 offsets saturated (|tanh| > 0.99): {100 * saturated:.0f} %")
+print(f"symbiote asked for 7: overall accuracy {query7['overall']:.1f} %, "
+      f"7s still called 7: {query7['digit']:.1f} %, conv2 offsets "
+      f"saturated (|tanh| > 0.99): {100 * saturated:.0f} %")
 
 # %% [markdown]
 # Asked to forget 7 instead of 3, the symbiote saturates {glue:text}`query7_saturated:.0f` % of its conv2 offsets,
@@ -522,22 +618,30 @@ ablations = {
     "conv1 offset only (the first layer)": {"conv1": train3["conv1"]},
 }
 abl_pred = P.predict_many(primary, list(ablations.values())[1:], x_test)
-abl = {name: P.scores(pred, y_test, 3) for name, pred in zip(ablations, [trn_pred, *abl_pred], strict=True)}
+abl = {name: P.scores(pred, y_test, 3)
+       for name, pred in zip(ablations, [trn_pred, *abl_pred], strict=True)}
 abl_df = pd.DataFrame(abl).T[["digit", "other", "overall"]]
 abl_df["retain drop (points)"] = base["other"] - abl_df["other"]
 shift = (primary.fc3.weight @ train3["fc2"][0]).cpu()
 glue("fc2_only_digit", abl["fc2 offset only (= a bias of fc3)"]["digit"])
-glue("fc2_only_drop", base["other"] - abl["fc2 offset only (= a bias of fc3)"]["other"])
+glue("fc2_only_drop",
+     base["other"] - abl["fc2 offset only (= a bias of fc3)"]["other"])
 glue("no_fc2_digit", abl["all but fc2"]["digit"])
 glue("no_fc2_drop", base["other"] - abl["all but fc2"]["other"])
-glue("conv1_only_digit", abl["conv1 offset only (the first layer)"]["digit"])
-glue("fc2_shift3", (shift[3] - torch.cat([shift[:3], shift[4:]]).mean()).item())
-fc2_alone, without_fc2 = abl["fc2 offset only (= a bias of fc3)"]["digit"], abl["all but fc2"]["digit"]
+glue("conv1_only_digit",
+     abl["conv1 offset only (the first layer)"]["digit"])
+glue("fc2_shift3",
+     (shift[3] - torch.cat([shift[:3], shift[4:]]).mean()).item())
+fc2_alone, without_fc2 = (abl["fc2 offset only (= a bias of fc3)"]["digit"],
+                          abl["all but fc2"]["digit"])
 glue("ablation_sentence",
-     "In this run the bias of the last layer does as much as all five offsets together."
+     "In this run the bias of the last layer does as much as all five "
+     "offsets together."
      if fc2_alone <= trn["digit"] + 1.0 else
-     "In this run the bias of the last layer is therefore not what removes the 3s: the offsets on the hidden layers "
-     "do more of it" + (", and all five together do most." if without_fc2 > trn["digit"] + 1.0 else "."))
+     "In this run the bias of the last layer is therefore not what removes "
+     "the 3s: the offsets on the hidden layers "
+     "do more of it" + (", and all five together do most."
+                        if without_fc2 > trn["digit"] + 1.0 else "."))
 abl_df.round(2)
 
 # %% [markdown]
@@ -574,11 +678,14 @@ rules_run = P.PuppeteerRun(rules_recipe, cnn_recipe)
 rules_net, rules_history = P.load_or_train_puppeteer(rules_run, primary)
 glue("rules_steps", RULES_STEPS)
 glue("rules_seconds", rules_history["seconds"])
-rules_pred = P.predict_many(primary, [P.offsets_for(rules_net, digit) for digit in range(10)], x_test)
+rules_pred = P.predict_many(primary, [P.offsets_for(rules_net, digit)
+                                      for digit in range(10)], x_test)
 rows = []
 for digit in range(10):
-    s, b = P.scores(rules_pred[digit], y_test, digit), P.scores(base_pred, y_test, digit)
-    rows.append({"digit": digit, "forget": s["digit"], "retain": s["other"], "retain_drop": b["other"] - s["other"]})
+    s, b = (P.scores(rules_pred[digit], y_test, digit),
+            P.scores(base_pred, y_test, digit))
+    rows.append({"digit": digit, "forget": s["digit"], "retain": s["other"],
+                 "retain_drop": b["other"] - s["other"]})
 rules_df = pd.DataFrame(rows).set_index("digit")
 rules_df.round(2).T
 
@@ -588,8 +695,10 @@ rules_df.round(2).T
 
 # %%
 forget_retain_bars(
-    {"published design, write-up rules": {"digit": list(range(10)), "forget": list(rules_df["forget"] / 100),
-                                           "retain_drop": list(rules_df["retain_drop"] / 100)}},
+    {"published design, write-up rules": {
+        "digit": list(range(10)),
+        "forget": list(rules_df["forget"] / 100),
+        "retain_drop": list(rules_df["retain_drop"] / 100)}},
     forget_target=FORGET_TARGET, drop_target=DROP_TARGET,
 )
 plt.show()
@@ -600,10 +709,14 @@ plt.show()
 # (forget ≤ 0.5 %, drop ≤ 0.3 points) dashed.
 
 # %%
-rules_summary = {"forget_mean": rules_df["forget"].mean(), "forget_max": rules_df["forget"].max(),
-                 "drop_mean": rules_df["retain_drop"].mean(), "drop_max": rules_df["retain_drop"].max(),
-                 "digit3_forget": rules_df.loc[3, "forget"], "digit3_drop": rules_df.loc[3, "retain_drop"]}
-rules_summary = {key: float(value) for key, value in rules_summary.items()}  # plain floats for glue
+rules_summary = {"forget_mean": rules_df["forget"].mean(),
+                 "forget_max": rules_df["forget"].max(),
+                 "drop_mean": rules_df["retain_drop"].mean(),
+                 "drop_max": rules_df["retain_drop"].max(),
+                 "digit3_forget": rules_df.loc[3, "forget"],
+                 "digit3_drop": rules_df.loc[3, "retain_drop"]}
+# plain floats for glue
+rules_summary = {key: float(value) for key, value in rules_summary.items()}
 for key, value in rules_summary.items():
     glue(f"rules_{key}", value)
 n_forgotten = int((rules_df["forget"] <= 0.5).sum())
@@ -653,47 +766,66 @@ print(", ".join(f"{k} {v:.2f}" for k, v in rules_summary.items()))
 
 # %%
 def digit3_verdict(forget, drop):
-    return "supported" if forget <= 0.5 and drop <= 0.3 else "partly" if forget <= 0.5 else "not supported"
+    return ("supported" if forget <= 0.5 and drop <= 0.3 else
+            "partly" if forget <= 0.5 else "not supported")
 
 
-pub_drop, trn_drop = base["other"] - pub["other"], base["other"] - trn["other"]
+pub_drop, trn_drop = (base["other"] - pub["other"],
+                      base["other"] - trn["other"])
 v_digit3 = digit3_verdict(pub["digit"], pub_drop)
 v_digit3_train = digit3_verdict(trn["digit"], trn_drop)
-v_digit3_rules = digit3_verdict(rules_summary["digit3_forget"], rules_summary["digit3_drop"])
+v_digit3_rules = digit3_verdict(rules_summary["digit3_forget"],
+                                rules_summary["digit3_drop"])
 fc2_only = abl["fc2 offset only (= a bias of fc3)"]["digit"]
-v_circuits = "not supported" if fc2_only <= max(0.5, trn["digit"] + 1.0) else "not tested"
-# training cost per image, symbiote over primary, on this run's machine (wall time; the CPU may be shared)
-step_ratio = (pub_history["seconds"] / (SYM_STEPS * 16)) / (cnn_history["seconds"] / (CNN_STEPS * CNN_BATCH))
+v_circuits = ("not supported" if fc2_only <= max(0.5, trn["digit"] + 1.0)
+              else "not tested")
+# training cost per image, symbiote over primary, on this run's machine
+# (wall time; the CPU may be shared)
+step_ratio = ((pub_history["seconds"] / (SYM_STEPS * 16))
+              / (cnn_history["seconds"] / (CNN_STEPS * CNN_BATCH)))
 glue("step_ratio", step_ratio)
 as_published = {
-    "digit3": f"after {SYM_STEPS:,} of the published 63,000 symbiote steps ({100 * SYM_STEPS / 63_000:.1f} %), "
-              f"primary {cnn_acc:.2f} %; evaluated as published: {v_digit3} (forget {pub['digit']:.2f} %, drop "
+    "digit3": f"after {SYM_STEPS:,} of the published 63,000 symbiote steps "
+              f"({100 * SYM_STEPS / 63_000:.1f} %), "
+              f"primary {cnn_acc:.2f} %; evaluated as published: "
+              f"{v_digit3} (forget {pub['digit']:.2f} %, drop "
               f"{pub_drop:.1f} points); its "
-              f"training-mode offsets: {v_digit3_train} (forget {trn['digit']:.2f} %, drop {trn_drop:.2f} points); "
-              f"under the write-up's rules: {v_digit3_rules} (forget {rules_summary['digit3_forget']:.2f} %, drop "
+              f"training-mode offsets: {v_digit3_train} (forget "
+              f"{trn['digit']:.2f} %, drop {trn_drop:.2f} points); "
+              f"under the write-up's rules: {v_digit3_rules} (forget "
+              f"{rules_summary['digit3_forget']:.2f} %, drop "
               f"{rules_summary['digit3_drop']:.2f} points)",
-    "slower": f"not tested: the code fixes 30 symbiote epochs against 10; per image, its training costs "
+    "slower": f"not tested: the code fixes 30 symbiote epochs against 10; "
+              f"per image, its training costs "
               f"{step_ratio:.1f} × the primary's",
     "polysemantic": "not tested: no pruning code for the MNIST primary",
-    "compression": f"not supported: the published symbiote is {n_pub / n_cnn:.0f} × the primary; at half size "
-                   f"(write-up rules) it forgets {rules_summary['forget_mean']:.1f} % on average",
+    "compression": f"not supported: the published symbiote is "
+                   f"{n_pub / n_cnn:.0f} × the primary; at half size "
+                   f"(write-up rules) it forgets "
+                   f"{rules_summary['forget_mean']:.1f} % on average",
     "weights": "not tested: the code edits activations only",
-    "circuits": f"{v_circuits}: the fc2 offset alone, a bias of the last layer, leaves {fc2_only:.2f} % of the 3s "
+    "circuits": f"{v_circuits}: the fc2 offset alone, a bias of the last "
+                f"layer, leaves {fc2_only:.2f} % of the 3s "
                 f"(all five: {trn['digit']:.2f} %; training-mode offsets)",
 }
 for key, text in as_published.items():
     glue(f"as_published_{key}", text)
-claims_df = pd.DataFrame({"as published": as_published}).rename_axis("claim")
+claims_df = pd.DataFrame(
+    {"as published": as_published}).rename_axis("claim")
 with pd.option_context("display.max_colwidth", 160):
     display(claims_df)  # noqa: F821 (IPython)
 
 # %%
 # NBVAL_CHECK_OUTPUT
 checks = {
-    "evaluated as published, the symbiote wrecks the other digits (retain drop > 10 points)": pub_drop > 10,
-    "the first batch norm's running variance collapsed (< 1e-3)": bn1.running_var.max().item() < 1e-3,
-    "asking the digit-3 symbiote for digit 7 breaks the primary (overall < 50 %)": query7["overall"] < 50,
-    "under the write-up's rules the mean forget accuracy misses the 0.5 % target": rules_summary["forget_mean"] > 0.5,
+    "evaluated as published, the symbiote wrecks the other digits "
+    "(retain drop > 10 points)": pub_drop > 10,
+    "the first batch norm's running variance collapsed "
+    "(< 1e-3)": bn1.running_var.max().item() < 1e-3,
+    "asking the digit-3 symbiote for digit 7 breaks the primary "
+    "(overall < 50 %)": query7["overall"] < 50,
+    "under the write-up's rules the mean forget accuracy misses the "
+    "0.5 % target": rules_summary["forget_mean"] > 0.5,
 }
 for text, ok in checks.items():
     print(f"{text}: {ok}")
@@ -701,16 +833,18 @@ if is_default:
     assert all(checks.values()), checks
 
 # %%
-# reported, not asserted (and not compared by nbval): one short training run decides it, and it moves with the order
-# of floating-point sums
-print(f"this run: its training-mode offsets leave {trn['digit']:.2f} % of the 3s at a retain drop of "
-      f"{trn_drop:.2f} points")
+# reported, not asserted (and not compared by nbval): one short training
+# run decides it, and it moves with the order of floating-point sums
+print(f"this run: its training-mode offsets leave {trn['digit']:.2f} % of "
+      f"the 3s at a retain drop of {trn_drop:.2f} points")
 
 # %%
-cpu_seconds, wall_seconds = time.process_time() - cpu_start, time.perf_counter() - wall_start
+cpu_seconds, wall_seconds = (time.process_time() - cpu_start,
+                             time.perf_counter() - wall_start)
 glue("cpu_seconds", cpu_seconds)
 glue("wall_seconds", wall_seconds)
-print(f"this run: {cpu_seconds:.0f} s of CPU time, {wall_seconds:.0f} s of wall time")
+print(f"this run: {cpu_seconds:.0f} s of CPU time, "
+      f"{wall_seconds:.0f} s of wall time")
 
 # %% [markdown]
 # ## What the published code shows

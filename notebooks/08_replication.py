@@ -67,14 +67,17 @@ if "google.colab" in sys.modules:
 
 # %% tags=["parameters"]
 N_SEEDS = 5  # independent chains ...
-FIRST_SEED = 0  # ... with seeds FIRST_SEED, FIRST_SEED + 1, ... (0: the first chain is chapters 2-6's own run)
+# ... with seeds FIRST_SEED, FIRST_SEED + 1, ... (0: the first chain is
+# chapters 2-6's own run)
+FIRST_SEED = 0
 LEVEL = 0.95  # coverage of the Student t interval over seeds
 
 # %%
 from symbiote_lite.params import check_range
 
 N_SEEDS = check_range("N_SEEDS", N_SEEDS, 2, 50, integer=True)
-FIRST_SEED = check_range("FIRST_SEED", FIRST_SEED, 0, 2**31 - 51, integer=True)
+FIRST_SEED = check_range("FIRST_SEED", FIRST_SEED, 0, 2**31 - 51,
+                         integer=True)
 LEVEL = check_range("LEVEL", LEVEL, 0.5, 0.999)
 
 # %%
@@ -85,13 +88,17 @@ import pandas as pd
 from symbiote_lite import default_device
 from symbiote_lite import plots_replication as PR
 from symbiote_lite import replication as R
-from symbiote_lite.metrics import DROP_TARGET, FORGET_TARGET  # chapter 5's targets
+from symbiote_lite.metrics import (  # chapter 5's targets
+    DROP_TARGET,
+    FORGET_TARGET,
+)
 from symbiote_lite.report import glue as glue_raw
 from symbiote_lite.runtime import progress_bar
 
 device = default_device()
 seeds = list(range(FIRST_SEED, FIRST_SEED + N_SEEDS))
-chains = [R.load_or_run_chain(R.ChainConfig(seed=seed), device) for seed in progress_bar(seeds, desc="chains")]
+chains = [R.load_or_run_chain(R.ChainConfig(seed=seed), device)
+          for seed in progress_bar(seeds, desc="chains")]
 stats = R.summarise_chains(chains, LEVEL)
 verdicts = R.verdicts(stats)
 single = [R.verdicts(R.point_stats(R.claim_numbers(c))) for c in chains]
@@ -99,7 +106,8 @@ print(f"device: {device.type}; seeds {seeds}; {R.ChainConfig()}")
 
 
 def glue(name: str, value) -> None:
-    """Glue a plain Python value (numpy scalars print as np.float64(...), which MyST cannot format)."""
+    """Glue a plain Python value (numpy scalars print as np.float64(...),
+    which MyST cannot format)."""
     glue_raw(name, value.item() if hasattr(value, "item") else value)
 
 
@@ -122,7 +130,8 @@ for claim, verdict in verdicts.items():
 # torch thread, by `python -m symbiote_lite.replication 1 2 3 4`; their times below are from that run.)
 
 # %%
-timing = pd.DataFrame([{"seed": c["seed"], **c["stage_seconds"], "total": c["seconds"]} for c in chains])
+timing = pd.DataFrame([{"seed": c["seed"], **c["stage_seconds"],
+                        "total": c["seconds"]} for c in chains])
 timing = timing.set_index("seed").round(1)
 fresh = timing["total"].iloc[1:] if len(timing) > 1 else timing["total"]
 glue("rep_chain_seconds_fresh", fresh.median())
@@ -175,8 +184,10 @@ LABELS = {
     "rho_conv2_symbiote": "ρ conv2, symbiote",
 }
 numbers_df = pd.DataFrame(
-    {LABELS[k]: {**{f"seed {s}": v for s, v in zip(seeds, stats[k]["values"], strict=True)},
-                 "mean": stats[k]["mean"], "low": stats[k]["low"], "high": stats[k]["high"]} for k in LABELS}
+    {LABELS[k]: {**{f"seed {s}": v for s, v in
+                    zip(seeds, stats[k]["values"], strict=True)},
+                 "mean": stats[k]["mean"], "low": stats[k]["low"],
+                 "high": stats[k]["high"]} for k in LABELS}
 ).T
 print(numbers_df.round(3).to_string())
 
@@ -188,9 +199,13 @@ print(numbers_df.round(3).to_string())
 
 # %%
 glue("rep_first_seed", seeds[0])
-verdict_df = pd.DataFrame({claim: {**{f"seed {s}": v[claim] for s, v in zip(seeds, single, strict=True)},
-                                   f"{N_SEEDS} seeds, intervals": verdicts[claim]} for claim in verdicts}).T
-changed = [claim for claim in verdicts if verdicts[claim] != single[0][claim]]
+verdict_df = pd.DataFrame({
+    claim: {**{f"seed {s}": v[claim]
+               for s, v in zip(seeds, single, strict=True)},
+            f"{N_SEEDS} seeds, intervals": verdicts[claim]}
+    for claim in verdicts}).T
+changed = [claim for claim in verdicts
+           if verdicts[claim] != single[0][claim]]
 glue("rep_changed", ", ".join(changed) if changed else "none")
 glue("rep_n_changed", len(changed))
 with pd.option_context("display.width", 200):
@@ -198,9 +213,12 @@ with pd.option_context("display.width", 200):
 
 # %%
 # NBVAL_CHECK_OUTPUT
-allowed = {"supported", "partly", "not supported", f"inconclusive at {N_SEEDS} seeds"}
-print(f"{len(chains)} independent chains, every claim has one of the four verdicts: {set(verdicts.values()) <= allowed}")
-assert len({c['seed'] for c in chains}) == N_SEEDS and set(verdicts.values()) <= allowed
+allowed = {"supported", "partly", "not supported",
+           f"inconclusive at {N_SEEDS} seeds"}
+print(f"{len(chains)} independent chains, every claim has one of the four "
+      f"verdicts: {set(verdicts.values()) <= allowed}")
+assert (len({c['seed'] for c in chains}) == N_SEEDS
+        and set(verdicts.values()) <= allowed)
 
 # %% [markdown]
 # **Table.** Single-run verdicts of each chain and the verdict on the {glue:text}`rep_level` % intervals over all
@@ -213,23 +231,38 @@ assert len({c['seed'] for c in chains}) == N_SEEDS and set(verdicts.values()) <=
 col = lambda key: stats[key]["values"]
 band = lambda key: (stats[key]["low"], stats[key]["high"])
 panels = {
-    "planted circuits: AUROC": {"mono": col("planted_mono_auroc"), "poly": col("planted_poly_auroc"),
-                                "mono, ablation": col("planted_mono_auroc_ablation"),
-                                "poly, ablation": col("planted_poly_auroc_ablation")},
-    "fc1: ρ with ablation": {"symbiote": col("rho_fc1_symbiote"), "direct": col("rho_fc1_direct"),
-                             "chance (97.5 %)": col("rho_fc1_chance")},
-    "steering − weights: forget": {"forget (%)": col("weights_forget_gain")},
-    "steering − weights: drop": {"retain drop (points)": col("weights_drop_gain")},
-    "compression: gain − chance spread": {"fc1": col("compression_fc1"), "conv2": col("compression_conv2")},
+    "planted circuits: AUROC": {
+        "mono": col("planted_mono_auroc"),
+        "poly": col("planted_poly_auroc"),
+        "mono, ablation": col("planted_mono_auroc_ablation"),
+        "poly, ablation": col("planted_poly_auroc_ablation")},
+    "fc1: ρ with ablation": {
+        "symbiote": col("rho_fc1_symbiote"),
+        "direct": col("rho_fc1_direct"),
+        "chance (97.5 %)": col("rho_fc1_chance")},
+    "steering − weights: forget": {
+        "forget (%)": col("weights_forget_gain")},
+    "steering − weights: drop": {
+        "retain drop (points)": col("weights_drop_gain")},
+    "compression: gain − chance spread": {
+        "fc1": col("compression_fc1"), "conv2": col("compression_conv2")},
 }
 intervals = {
-    "planted circuits: AUROC": {"mono": band("planted_mono_auroc"), "poly": band("planted_poly_auroc")},
-    "fc1: ρ with ablation": {"symbiote": band("rho_fc1_symbiote"), "direct": band("rho_fc1_direct")},
-    "steering − weights: forget": {"forget (%)": band("weights_forget_gain")},
-    "steering − weights: drop": {"retain drop (points)": band("weights_drop_gain")},
-    "compression: gain − chance spread": {"fc1": band("compression_fc1"), "conv2": band("compression_conv2")},
+    "planted circuits: AUROC": {
+        "mono": band("planted_mono_auroc"),
+        "poly": band("planted_poly_auroc")},
+    "fc1: ρ with ablation": {
+        "symbiote": band("rho_fc1_symbiote"),
+        "direct": band("rho_fc1_direct")},
+    "steering − weights: forget": {
+        "forget (%)": band("weights_forget_gain")},
+    "steering − weights: drop": {
+        "retain drop (points)": band("weights_drop_gain")},
+    "compression: gain − chance spread": {
+        "fc1": band("compression_fc1"), "conv2": band("compression_conv2")},
 }
-references = {"planted circuits: AUROC": [(0.9, "0.9")], "steering − weights: forget": [(0.1, "+0.1"), (-0.1, "−0.1")],
+references = {"planted circuits: AUROC": [(0.9, "0.9")],
+              "steering − weights: forget": [(0.1, "+0.1"), (-0.1, "−0.1")],
               "steering − weights: drop": [(0.1, "+0.1"), (-0.1, "−0.1")],
               "compression: gain − chance spread": [(0.0, "0")]}
 PR.seed_spread(panels, intervals, references, seeds=seeds)
@@ -255,15 +288,21 @@ plt.show()
 targets = R.per_digit_targets(chains, FORGET_TARGET, DROP_TARGET)
 rows = []
 for label, t in targets.items():
-    rows.append({"primary": label, "worst digit, seed mean: forget (%)": 100 * t["worst_forget_mean"],
-                 "worst digit, seed mean: drop (points)": 100 * t["worst_drop_mean"],
-                 **{f"seed {s}: worst forget (%) / drop (points)": f"{100 * f:.2f} / {100 * d:.2f}"
-                    for s, f, d in zip(seeds, t["worst_forget_per_seed"], t["worst_drop_per_seed"], strict=True)},
-                 "seeds meeting both": t["seeds_meeting"]})
+    rows.append({
+        "primary": label,
+        "worst digit, seed mean: forget (%)": 100 * t["worst_forget_mean"],
+        "worst digit, seed mean: drop (points)": 100 * t["worst_drop_mean"],
+        **{f"seed {s}: worst forget (%) / drop (points)":
+           f"{100 * f:.2f} / {100 * d:.2f}"
+           for s, f, d in zip(seeds, t["worst_forget_per_seed"],
+                              t["worst_drop_per_seed"], strict=True)},
+        "seeds meeting both": t["seeds_meeting"]})
     glue(f"rep_worst_forget_mean_{label}", 100 * t["worst_forget_mean"])
     glue(f"rep_worst_drop_mean_{label}", 100 * t["worst_drop_mean"])
-    glue(f"rep_worst_forget_seed_{label}", 100 * max(t["worst_forget_per_seed"]))
-    glue(f"rep_worst_drop_seed_{label}", 100 * max(t["worst_drop_per_seed"]))
+    glue(f"rep_worst_forget_seed_{label}",
+         100 * max(t["worst_forget_per_seed"]))
+    glue(f"rep_worst_drop_seed_{label}",
+         100 * max(t["worst_drop_per_seed"]))
     glue(f"rep_seeds_meeting_{label}", t["seeds_meeting"])
 targets_df = pd.DataFrame(rows).set_index("primary")
 with pd.option_context("display.width", 250, "display.max_columns", 20):
@@ -272,15 +311,21 @@ with pd.option_context("display.width", 250, "display.max_columns", 20):
 # %%
 # NBVAL_CHECK_OUTPUT
 for label, t in targets.items():
-    print(f"{label}: every digit forgotten to at most {100 * FORGET_TARGET:.1f} % with a retain drop of at most "
-          f"{100 * DROP_TARGET:.1f} points, on the mean over {N_SEEDS} seeds: {t['met_on_mean']}")
+    print(f"{label}: every digit forgotten to at most "
+          f"{100 * FORGET_TARGET:.1f} % with a retain drop of at most "
+          f"{100 * DROP_TARGET:.1f} points, on the mean over {N_SEEDS} "
+          f"seeds: {t['met_on_mean']}")
     assert t["met_on_mean"], f"{label}: {t}"
 
 # %%
-per_digit = {label: {"forget (%)": 100 * np.array([c["per_digit"][label]["forget"] for c in chains]),
-                     "retain drop (points)": 100 * np.array([c["per_digit"][label]["drop"] for c in chains])}
-             for label in targets}
-PR.per_digit_spread(per_digit, {"forget (%)": 100 * FORGET_TARGET, "retain drop (points)": 100 * DROP_TARGET})
+per_digit = {
+    label: {"forget (%)": 100 * np.array([c["per_digit"][label]["forget"]
+                                          for c in chains]),
+            "retain drop (points)": 100 * np.array(
+                [c["per_digit"][label]["retain_drop"] for c in chains])}
+    for label in targets}
+PR.per_digit_spread(per_digit, {"forget (%)": 100 * FORGET_TARGET,
+                                "retain drop (points)": 100 * DROP_TARGET})
 plt.show()
 
 # %% [markdown]

@@ -76,7 +76,9 @@ if "google.colab" in sys.modules:
 # %% tags=["parameters"]
 N_SEEDS = 5  # the chains of chapter 8 to compare (every pair of them) ...
 FIRST_SEED = 0  # ... with seeds FIRST_SEED, FIRST_SEED + 1, ...
-N_MATCH = 5000  # the first N_MATCH test images match units and rank ablation importance; the rest score transfers
+# the first N_MATCH test images match units and rank ablation importance;
+# the rest score transfers
+N_MATCH = 5000
 N_NULL = 1000  # random matchings for the chance level of an agreement
 LEVEL = 0.95  # coverage of the intervals over pairs
 
@@ -84,7 +86,8 @@ LEVEL = 0.95  # coverage of the intervals over pairs
 from symbiote_lite.params import check_range
 
 N_SEEDS = check_range("N_SEEDS", N_SEEDS, 3, 50, integer=True)
-FIRST_SEED = check_range("FIRST_SEED", FIRST_SEED, 0, 2**31 - 51, integer=True)
+FIRST_SEED = check_range("FIRST_SEED", FIRST_SEED, 0, 2**31 - 51,
+                         integer=True)
 N_MATCH = check_range("N_MATCH", N_MATCH, 500, 9500, integer=True)
 N_NULL = check_range("N_NULL", N_NULL, 100, 100_000, integer=True)
 LEVEL = check_range("LEVEL", LEVEL, 0.5, 0.999)
@@ -109,11 +112,13 @@ start = time.perf_counter()
 result = U.load_or_run_universality(config, device, progress=True)
 stats = U.summarise(result, LEVEL)
 verdict = U.verdict(stats)
-print(f"device: {device.type}; seeds {list(seeds)}; {len(result['pairs'])} pairs; {time.perf_counter() - start:.0f} s")
+print(f"device: {device.type}; seeds {list(seeds)}; "
+      f"{len(result['pairs'])} pairs; {time.perf_counter() - start:.0f} s")
 
 
 def glue(name: str, value) -> None:
-    """Glue a plain Python value (numpy scalars print as np.float64(...), which MyST cannot format)."""
+    """Glue a plain Python value (numpy scalars print as np.float64(...),
+    which MyST cannot format)."""
     glue_raw(name, value.item() if hasattr(value, "item") else value)
 
 
@@ -139,12 +144,15 @@ LAYERS = ("conv1", "conv2", "fc1")
 
 def cell(key: str, fmt: str = "{:.3f}") -> str:
     s = stats[key]
-    return f"{fmt.format(s['mean'])} [{fmt.format(s['low'])}, {fmt.format(s['high'])}]"
+    return (f"{fmt.format(s['mean'])} [{fmt.format(s['low'])}, "
+            f"{fmt.format(s['high'])}]")
 
 
-units_df = pd.DataFrame({layer: {"trained pairs": cell(f"corr/{layer}"),
-                                 "B's images shuffled": cell(f"corr_shuffled/{layer}"),
-                                 "trained vs untrained": cell(f"corr_random/{layer}")} for layer in LAYERS}).T
+units_df = pd.DataFrame({
+    layer: {"trained pairs": cell(f"corr/{layer}"),
+            "B's images shuffled": cell(f"corr_shuffled/{layer}"),
+            "trained vs untrained": cell(f"corr_random/{layer}")}
+    for layer in LAYERS}).T
 units_df
 
 # %%
@@ -166,19 +174,25 @@ plt.show()
 # network (whose units still respond to pixels and strokes, so that null is not zero). {glue:text}`uni_units_sentence`
 
 # %%
-gap = {layer: stats[f"corr/{layer}"]["low"] - max(stats[f"corr_shuffled/{layer}"]["high"],
-                                                     stats[f"corr_random/{layer}"]["high"]) for layer in LAYERS}
+gap = {layer: stats[f"corr/{layer}"]["low"]
+       - max(stats[f"corr_shuffled/{layer}"]["high"],
+             stats[f"corr_random/{layer}"]["high"]) for layer in LAYERS}
 clear = [layer for layer in LAYERS if gap[layer] > 0]
-glue("uni_dead_fc1", float(np.mean([sum(c == 0 for c in r["fc1"]) for r in result["random"].values()])))
+glue("uni_dead_fc1", float(np.mean([sum(c == 0 for c in r["fc1"])
+                                    for r in result["random"].values()])))
 glue("uni_units_sentence",
-     f"In {' and '.join(clear)} the interval of the trained pairs lies above both nulls: "
+     f"In {' and '.join(clear)} the interval of the trained pairs lies "
+     "above both nulls: "
      "those units are partly universal." if clear else
      "In no layer does the interval of the trained pairs clear both nulls.")
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(f"{len(result['pairs'])} pairs of {N_SEEDS} primaries matched in {len(LAYERS)} layers; every matched "
-      f"correlation is in [-1, 1]: {all(-1 <= c <= 1 for p in result['pairs'].values() for v in p['corr'].values() for c in v)}")
+in_range = all(-1 <= c <= 1 for p in result["pairs"].values()
+               for v in p["corr"].values() for c in v)
+print(f"{len(result['pairs'])} pairs of {N_SEEDS} primaries matched in "
+      f"{len(LAYERS)} layers; every matched "
+      f"correlation is in [-1, 1]: {in_range}")
 
 # %% [markdown]
 # ## 2. Do the edit maps agree across primaries?
@@ -187,21 +201,26 @@ print(f"{len(result['pairs'])} pairs of {N_SEEDS} primaries matched in {len(LAYE
 # 97.5 % quantile of the same ρ under random matchings, and the two differences the verdict rule tests.
 
 # %%
-METHODS = {"symbiote": "symbiote", "direct": "direct optimisation", "ablation": "ablation importance"}
+METHODS = {"symbiote": "symbiote", "direct": "direct optimisation",
+           "ablation": "ablation importance"}
 rows = {}
 for method, label in METHODS.items():
     for layer in ("conv2", "fc1"):
         name = f"{method}/{layer}"
-        rows[f"{label}, {layer}"] = {"ρ matched": cell(f"rho/{name}"), "null 97.5 %": cell(f"rho_null/{name}"),
-                                     "ρ − null": cell(f"rho_above_null/{name}", "{:+.3f}"),
-                                     "ρ − other digits": cell(f"rho_specific/{name}", "{:+.3f}")}
+        rows[f"{label}, {layer}"] = {
+            "ρ matched": cell(f"rho/{name}"),
+            "null 97.5 %": cell(f"rho_null/{name}"),
+            "ρ − null": cell(f"rho_above_null/{name}", "{:+.3f}"),
+            "ρ − other digits": cell(f"rho_specific/{name}", "{:+.3f}")}
 maps_df = pd.DataFrame(rows).T
 with pd.option_context("display.width", 200):
     print(maps_df.to_string())
 
 # %%
 PU.edit_map_agreement(list(result["pairs"].values()), stats,
-                      {"symbiote": "symbiote", "direct": "direct\noptimisation", "ablation": "ablation\nimportance"})
+                      {"symbiote": "symbiote",
+                       "direct": "direct\noptimisation",
+                       "ablation": "ablation\nimportance"})
 plt.show()
 
 # %% [markdown]
@@ -228,24 +247,34 @@ plt.show()
 # %%
 def side(key: str) -> str:
     s = stats[key]
-    return "above" if s["low"] > 0 else "below" if s["high"] < 0 else "not distinguishable from"
+    return ("above" if s["low"] > 0 else "below" if s["high"] < 0
+            else "not distinguishable from")
 
 
-sides = {layer: side(f"rho_above_null/symbiote/{layer}") for layer in ("conv2", "fc1")}
+sides = {layer: side(f"rho_above_null/symbiote/{layer}")
+         for layer in ("conv2", "fc1")}
 glue("uni_symbiote_sentence",
-     f"So the symbiotes' matched maps are {sides['conv2']} the random-matching level in conv2 and {sides['fc1']} it "
+     f"So the symbiotes' matched maps are {sides['conv2']} the "
+     f"random-matching level in conv2 and {sides['fc1']} it "
      "in fc1, while the primaries' ablation maps are "
-     f"{side('rho_above_null/ablation/conv2')} it in conv2 and {side('rho_above_null/ablation/fc1')} it in fc1.")
-sym_spec = {layer: stats[f"rho_specific/symbiote/{layer}"]["mean"] for layer in ("conv2", "fc1")}
-abl_spec = {layer: stats[f"rho_specific/ablation/{layer}"]["mean"] for layer in ("conv2", "fc1")}
+     f"{side('rho_above_null/ablation/conv2')} it in conv2 and "
+     f"{side('rho_above_null/ablation/fc1')} it in fc1.")
+sym_spec = {layer: stats[f"rho_specific/symbiote/{layer}"]["mean"]
+            for layer in ("conv2", "fc1")}
+abl_spec = {layer: stats[f"rho_specific/ablation/{layer}"]["mean"]
+            for layer in ("conv2", "fc1")}
 more = [layer for layer in sym_spec if sym_spec[layer] > abl_spec[layer]]
 glue("uni_compare_sentence",
-     "On the digit-specific part the symbiote is more universal than ablation importance in both layers."
+     "On the digit-specific part the symbiote is more universal than "
+     "ablation importance in both layers."
      if len(more) == 2 else
-     f"On the digit-specific part the symbiote is more universal than ablation importance only in {more[0]}."
+     "On the digit-specific part the symbiote is more universal than "
+     f"ablation importance only in {more[0]}."
      if more else
-     "On the digit-specific part the symbiote is less universal than ablation importance in both layers: the "
-     "primaries share more causal structure than their symbiotes' edits reveal.")
+     "On the digit-specific part the symbiote is less universal than "
+     "ablation importance in both layers: the "
+     "primaries share more causal structure than their symbiotes' edits "
+     "reveal.")
 
 # %% [markdown]
 # ## 3. Does an edit transfer to another primary?
@@ -255,23 +284,31 @@ glue("uni_compare_sentence",
 # own symbiote as the reference.
 
 # %%
-VARIANTS = {"own": "B's own symbiote", "as_is": "A's symbiote, as is", "outputs": "A's, outputs matched",
+VARIANTS = {"own": "B's own symbiote", "as_is": "A's symbiote, as is",
+            "outputs": "A's, outputs matched",
             "full": "A's, fully matched"}
-transfer_df = pd.DataFrame({label: {"forget (%)": cell(f"transfer/{v}/forget", "{:.2f}"),
-                                    "retain drop (points)": cell(f"transfer/{v}/drop", "{:.2f}")}
-                            for v, label in VARIANTS.items()}).T
+transfer_df = pd.DataFrame({
+    label: {"forget (%)": cell(f"transfer/{v}/forget", "{:.2f}"),
+            "retain drop (points)": cell(f"transfer/{v}/drop", "{:.2f}")}
+    for v, label in VARIANTS.items()}).T
 transfer_df
 
 # %%
-crossed = {k: v for k, v in result["transfer"].items() if k.split("-")[0] != k.split("-")[1]}
-own = {k.split("-")[1]: v["own"] for k, v in result["transfer"].items() if k.split("-")[0] == k.split("-")[1]}
+crossed = {k: v for k, v in result["transfer"].items()
+           if k.split("-")[0] != k.split("-")[1]}
+own = {k.split("-")[1]: v["own"] for k, v in result["transfer"].items()
+       if k.split("-")[0] == k.split("-")[1]}
 mean_pct = lambda values: 100 * float(np.mean(values))
 panels = {"forget (%)": {}, "retain drop (points)": {}}
-for metric, title in (("forget", "forget (%)"), ("drop", "retain drop (points)")):
-    panels[title]["own symbiote"] = [mean_pct(own[k.split("-")[1]][metric]) for k in crossed]
+for metric, title in (("forget", "forget (%)"),
+                      ("drop", "retain drop (points)")):
+    panels[title]["own symbiote"] = [mean_pct(own[k.split("-")[1]][metric])
+                                     for k in crossed]
     for v in ("as_is", "outputs", "full"):
-        panels[title][VARIANTS[v].replace("A's symbiote, ", "").replace("A's, ", "")] = [
-            mean_pct(crossed[k][v][metric]) for k in crossed]
+        legend = (VARIANTS[v].replace("A's symbiote, ", "")
+                  .replace("A's, ", ""))
+        panels[title][legend] = [mean_pct(crossed[k][v][metric])
+                                 for k in crossed]
 PR.seed_spread(panels)
 plt.show()
 
@@ -292,14 +329,19 @@ plt.show()
 # %%
 t = lambda v, m: stats[f"transfer/{v}/{m}"]
 better = t("full", "forget")["high"] < t("as_is", "forget")["low"]
-works = t("full", "forget")["high"] <= 0.5 and t("full", "drop")["high"] <= 0.3
+works = (t("full", "forget")["high"] <= 0.5
+         and t("full", "drop")["high"] <= 0.3)
 glue("uni_transfer_sentence",
-     ("The matching carries the edit: fully matched, it forgets about as well as B's own symbiote."
+     ("The matching carries the edit: fully matched, it forgets about as "
+      "well as B's own symbiote."
       if works else
-      "The matching helps, clearly beyond its interval, but a matched edit is far from B's own symbiote: the units "
-      "correspond only in part, and an edit tuned to A's exact weights does not survive the move.")
+      "The matching helps, clearly beyond its interval, but a matched edit "
+      "is far from B's own symbiote: the units "
+      "correspond only in part, and an edit tuned to A's exact weights "
+      "does not survive the move.")
      if better else
-     "The matching does not make the edit work on B: its interval does not clear that of the unmatched edit.")
+     "The matching does not make the edit work on B: its interval does "
+     "not clear that of the unmatched edit.")
 
 # %% [markdown]
 # ## 4. Verdict
@@ -320,6 +362,7 @@ glue("uni_transfer_sentence",
 
 # %%
 # NBVAL_CHECK_OUTPUT
-allowed = {"supported", "partly", "not supported", f"inconclusive at {N_SEEDS} seeds"}
+allowed = {"supported", "partly", "not supported",
+           f"inconclusive at {N_SEEDS} seeds"}
 print(f"universality verdict is one of the four: {verdict in allowed}")
 assert verdict in allowed

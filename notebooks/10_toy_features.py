@@ -82,7 +82,8 @@ if "google.colab" in sys.modules:
 # any (the regimes are named), and **inconclusive** otherwise.
 
 # %% tags=["parameters"]
-N_SEEDS = 5  # toy models per setting and sparsity (seed 0 is chapter 1's own run)
+# toy models per setting and sparsity (seed 0 is chapter 1's own run)
+N_SEEDS = 5
 STEPS = 200  # Adam steps of the symbiote and of direct optimisation
 FORGET_WEIGHT = 1.0  # weight of the forget term against the retain term
 
@@ -105,27 +106,33 @@ from symbiote_lite.report import glue as glue_raw
 
 
 def glue(name: str, value) -> None:
-    """Glue a plain Python value (numpy scalars print as np.float64(...), which MyST cannot format)."""
+    """Glue a plain Python value (numpy scalars print as np.float64(...),
+    which MyST cannot format)."""
     glue_raw(name, value.item() if hasattr(value, "item") else value)
 
 
 device = default_device()
-config = toy_edit.ToyEditExperiment(seeds=tuple(range(N_SEEDS)),
-                                    edit=toy_edit.EditConfig(steps=STEPS, forget_weight=FORGET_WEIGHT))
+config = toy_edit.ToyEditExperiment(
+    seeds=tuple(range(N_SEEDS)),
+    edit=toy_edit.EditConfig(steps=STEPS, forget_weight=FORGET_WEIGHT))
 start = time.perf_counter()
 result = toy_edit.load_or_run(config, device, progress=True)
 summary = toy_edit.summarise(result["rows"])
-print(f"device: {device.type}; {N_SEEDS} seeds; {len(result['rows']) // len(toy_edit.EDITORS)} commands; "
-      f"experiment {result['seconds']:.1f} s when it was run, {time.perf_counter() - start:.1f} s now")
+print(f"device: {device.type}; {N_SEEDS} seeds; "
+      f"{len(result['rows']) // len(toy_edit.EDITORS)} commands; "
+      f"experiment {result['seconds']:.1f} s when it was run, "
+      f"{time.perf_counter() - start:.1f} s now")
 
 for key, (n, m) in {"n5": (5, 2), "n20": (20, 5)}.items():
-    model_size, sym_size = m * n + n, toy_edit.ToySymbiote.parameter_count(m)
+    model_size, sym_size = (m * n + n,
+                            toy_edit.ToySymbiote.parameter_count(m))
     glue(f"toy_model_size_{key}", model_size)
     glue(f"toy_symbiote_size_{key}", sym_size)
     glue(f"toy_symbiote_share_{key}", 100 * sym_size / model_size)
 glue("toy_n_seeds", N_SEEDS)
 glue("toy_steps", STEPS)
-glue("toy_commands", len(result["rows"]) // len(toy_edit.EDITORS) // N_SEEDS)
+glue("toy_commands",
+     len(result["rows"]) // len(toy_edit.EDITORS) // N_SEEDS)
 glue("toy_seconds", result["seconds"])
 
 # %% [markdown]
@@ -144,15 +151,19 @@ glue("toy_seconds", result["seconds"])
 # chapter 1's drawing of the columns, before and after each edit.
 
 # %%
-panels_config = toy_edit.ToyEditExperiment(seeds=(0,), sparsity_index=(2, 7), edit=config.edit)
+panels_config = toy_edit.ToyEditExperiment(
+    seeds=(0,), sparsity_index=(2, 7), edit=config.edit)
 models = toy_edit.load_models("n = 5, m = 2", 0, panels_config, device)
-commands, diffs = toy_edit.editor_diffs(models["W"], models["b"], models["importance"], models["density"],
-                                        panels_config)
+commands, diffs = toy_edit.editor_diffs(models["W"], models["b"],
+                                        models["importance"],
+                                        models["density"], panels_config)
 fig, axes = plt.subplots(2, 4, figsize=(9.5, 5.2))
 for row, model in enumerate((0, 1)):
-    k = next(k for k, (m, i) in enumerate(commands.pairs()) if m == model and i == 0)
+    k = next(k for k, (m, i) in enumerate(commands.pairs())
+             if m == model and i == 0)
     editors = ("exact reference", "symbiote", "direct optimisation")
-    PT.columns_before_after(models["W"][model].cpu(), {e: diffs[e][0][k].cpu() for e in editors}, 0,
+    PT.columns_before_after(models["W"][model].cpu(),
+                            {e: diffs[e][0][k].cpu() for e in editors}, 0,
                             models["sparsity"][model], axes=axes[row])
 fig.tight_layout()
 plt.show()
@@ -164,14 +175,18 @@ plt.show()
 # edit is not drawn: it leaves $W$ as it is.
 
 # %%
-table = summary.assign(**{m: summary[m].map(lambda v: f"{v:.3f}") + " [" + summary[f"{m}_low"].map(
-    lambda v: f"{v:.3f}") + ", " + summary[f"{m}_high"].map(lambda v: f"{v:.3f}") + "]"
+table = summary.assign(**{
+    m: summary[m].map(lambda v: f"{v:.3f}")
+    + " [" + summary[f"{m}_low"].map(lambda v: f"{v:.3f}")
+    + ", " + summary[f"{m}_high"].map(lambda v: f"{v:.3f}") + "]"
     for m in ("residual", "excess", "share", "cosine")})
-table = table.assign(D=summary["dims_per_feature"].round(2), left=summary["left"].round(2),
+table = table.assign(D=summary["dims_per_feature"].round(2),
+                     left=summary["left"].round(2),
                      collateral=summary["collateral"].round(3))
 pd.set_option("display.max_colwidth", 40)
-table[["setting", "sparsity", "D", "editor", "residual", "collateral", "excess", "share", "cosine", "left",
-       "verdict"]].set_index(["setting", "sparsity", "D", "editor"])
+table[["setting", "sparsity", "D", "editor", "residual", "collateral",
+       "excess", "share", "cosine", "left", "verdict"]].set_index(
+    ["setting", "sparsity", "D", "editor"])
 
 # %% [markdown]
 # **Table.** Per setting, sparsity and editor: $D$ = dimensions per feature ($m/\lVert W\rVert_F^2$, chapter 1;
@@ -179,9 +194,11 @@ table[["setting", "sparsity", "D", "editor", "residual", "collateral", "excess",
 # left of the column (mean), and the rule's verdict.
 
 # %%
-PT.measures_by_regime(summary, {"share": "share of ‖ΔW‖² on column i", "cosine": "cosine with −W_i e_iᵀ",
-                                "collateral": "collateral (others' loss, relative)",
-                                "residual": "residual E[x'_i²] (relative)"})
+PT.measures_by_regime(summary, {
+    "share": "share of ‖ΔW‖² on column i",
+    "cosine": "cosine with −W_i e_iᵀ",
+    "collateral": "collateral (others' loss, relative)",
+    "residual": "residual E[x'_i²] (relative)"})
 plt.show()
 
 # %% [markdown]
@@ -193,7 +210,8 @@ def editor_rows(editor):
     return summary[summary["editor"] == editor]
 
 
-sym, direct, bias = (editor_rows(e) for e in ("symbiote", "direct optimisation", "bias edit"))
+sym, direct, bias = (editor_rows(e) for e in
+                     ("symbiote", "direct optimisation", "bias edit"))
 claim = toy_edit.claim_verdict(summary)
 direct_claim = toy_edit.claim_verdict(summary, "direct optimisation")
 for key, rows in (("sym", sym), ("direct", direct)):
@@ -211,32 +229,46 @@ for key, rows in (("sym", sym), ("direct", direct)):
     glue(f"toy_{key}_left_min", rows["left"].min())
     glue(f"toy_{key}_left_max", rows["left"].max())
     glue(f"toy_{key}_column_residual_max", rows["column_residual"].max())
-    glue(f"toy_{key}_found", int((rows["verdict"] == "finds the feature").sum()))
-    glue(f"toy_{key}_missed", int((rows["verdict"] == "misses the feature").sum()))
+    glue(f"toy_{key}_found",
+         int((rows["verdict"] == "finds the feature").sum()))
+    glue(f"toy_{key}_missed",
+         int((rows["verdict"] == "misses the feature").sum()))
 glue("toy_regimes", len(sym))
 glue("toy_verdict", claim["verdict"])
 glue("toy_verdict_where", claim["where"])
 glue("toy_direct_verdict", direct_claim["verdict"])
 worst = sym.loc[sym["share"].idxmin()]
-glue("toy_sym_worst", f"{worst['setting']} at S = {worst['sparsity']:g} (D = {worst['dims_per_feature']:.2f})")
+glue("toy_sym_worst", f"{worst['setting']} at S = {worst['sparsity']:g} "
+     f"(D = {worst['dims_per_feature']:.2f})")
 if claim["verdict"] == "supported":
-    glue("toy_sym_reading", "one shared score, learnt from the forget/retain loss, picks out every feature's own "
-         "neuron in every regime this chapter ran, polygons in superposition included, without scaling down the "
-         "neighbours that share its dimensions (which would raise the excess collateral)")
-    glue("toy_settles", "a half-size symbiote that reads its commands through the primary finds them: its diff "
-         "lies on the right column in every regime this chapter ran")
+    glue("toy_sym_reading",
+         "one shared score, learnt from the forget/retain loss, picks out "
+         "every feature's own neuron in every regime this chapter ran, "
+         "polygons in superposition included, without scaling down the "
+         "neighbours that share its dimensions (which would raise the "
+         "excess collateral)")
+    glue("toy_settles",
+         "a half-size symbiote that reads its commands through the primary "
+         "finds them: its diff lies on the right column in every regime "
+         "this chapter ran")
 else:
-    glue("toy_sym_reading", f"one shared score, learnt from the forget/retain loss, does not pick out every "
-         f"feature's own neuron: the verdict is {claim['verdict']} ({claim['where']})")
-    glue("toy_settles", f"a half-size symbiote that reads its commands through the primary does not find them in "
-         f"every regime ({claim['verdict']}: {claim['where']})")
+    glue("toy_sym_reading",
+         "one shared score, learnt from the forget/retain loss, does not "
+         "pick out every feature's own neuron: the verdict is "
+         f"{claim['verdict']} ({claim['where']})")
+    glue("toy_settles",
+         "a half-size symbiote that reads its commands through the primary "
+         f"does not find them in every regime ({claim['verdict']}: "
+         f"{claim['where']})")
 glue("toy_bias_residual_max", bias["residual"].max())
 glue("toy_bias_collateral_absmax", bias["collateral"].abs().max())
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(f"the symbiote finds the features (ground truth known): {claim['verdict']}")
-print(f"direct optimisation of a free diff finds them: {direct_claim['verdict']}")
+print("the symbiote finds the features (ground truth known): "
+      f"{claim['verdict']}")
+print("direct optimisation of a free diff finds them: "
+      f"{direct_claim['verdict']}")
 
 # %% [markdown]
 # ## What the numbers say
