@@ -41,54 +41,59 @@ if "google.colab" in sys.modules:
 # absent, e.g. on Colab). The baselines are computed once and cached the same way.
 
 # %% tags=["parameters"]
-DIRECT_STEPS = 100  # baseline 1: optimisation steps of the directly optimised diff, per digit
-FINETUNE_MAX_STEPS = 200  # baseline 2: at most this many fine-tuning steps per digit
-RETRAIN_DIGITS = [3]  # baseline 3: digits for which a primary is retrained from scratch without them
-RETRAIN_EPOCHS = 2  # baseline 3: epochs of each retraining (the primary's own recipe uses 2)
+# baseline 1: optimisation steps of the directly optimised diff, per digit
+DIRECT_STEPS = 100
+# baseline 2: at most this many fine-tuning steps per digit
+FINETUNE_MAX_STEPS = 200
+# baseline 3: digits for which a primary is retrained from scratch
+# without them
+RETRAIN_DIGITS = [3]
+# baseline 3: epochs of each retraining (the primary's own recipe uses 2)
+RETRAIN_EPOCHS = 2
 SEED = 0  # seeds the baselines (the symbiotes are chapter 4's defaults)
 
 # %%
 from symbiote_lite.params import check_range
 
-DIRECT_STEPS = check_range("DIRECT_STEPS", DIRECT_STEPS, 1, 10_000, integer=True)
-FINETUNE_MAX_STEPS = check_range("FINETUNE_MAX_STEPS", FINETUNE_MAX_STEPS, 1, 10_000, integer=True)
+DIRECT_STEPS = check_range("DIRECT_STEPS", DIRECT_STEPS, 1, 10_000,
+                           integer=True)
+FINETUNE_MAX_STEPS = check_range("FINETUNE_MAX_STEPS", FINETUNE_MAX_STEPS,
+                                 1, 10_000, integer=True)
 if not isinstance(RETRAIN_DIGITS, list) or not RETRAIN_DIGITS:
-    raise ValueError(f"parameter RETRAIN_DIGITS={RETRAIN_DIGITS!r} must be a non-empty list of digits, e.g. [3]")
+    raise ValueError(
+        f"parameter RETRAIN_DIGITS={RETRAIN_DIGITS!r} must be a non-empty "
+        "list of digits, e.g. [3]"
+    )
 for digit in RETRAIN_DIGITS:
     check_range("RETRAIN_DIGITS[i]", digit, 0, 9, integer=True)
-RETRAIN_EPOCHS = check_range("RETRAIN_EPOCHS", RETRAIN_EPOCHS, 1, 50, integer=True)
+RETRAIN_EPOCHS = check_range("RETRAIN_EPOCHS", RETRAIN_EPOCHS, 1, 50,
+                             integer=True)
 SEED = check_range("SEED", SEED, 0, 2**31 - 1, integer=True)
 
 # %%
 import matplotlib.pyplot as plt
-import pandas as pd
-import torch
 
 from symbiote_lite import default_device
 from symbiote_lite import plots_results as plots
+from symbiote_lite import results as study
+from symbiote_lite.baselines import BaselineConfig
 from symbiote_lite.data import load_mnist
-from symbiote_lite.evaluate import (
-    BaselineConfig,
-    edit_scores,
-    load_or_run_baselines,
-    load_primaries,
-    model_confusion,
-    summarise,
-    symbiote_edits,
-)
-from symbiote_lite.metrics import DROP_TARGET, FORGET_TARGET  # forget ≤ 0.5 %, retain drop ≤ 0.3 points
+
+# the targets: forget ≤ 0.5 %, retain drop ≤ 0.3 points
+from symbiote_lite.metrics import DROP_TARGET, FORGET_TARGET
+from symbiote_lite.networks import load_primaries
 from symbiote_lite.plots_primary import confusion_heatmap
-from symbiote_lite.report import glue
-from symbiote_lite.symbiote import SymbioteConfig, load_or_train_symbiote
+from symbiote_lite.report import glue_all
+from symbiote_lite.symbiote import SymbioteConfig
 
 device = default_device()
 sym_config = SymbioteConfig()  # chapter 4's defaults
-base_config = BaselineConfig(direct_steps=DIRECT_STEPS, finetune_max_steps=FINETUNE_MAX_STEPS,
-                             retrain_digits=tuple(RETRAIN_DIGITS), retrain_epochs=RETRAIN_EPOCHS, seed=SEED)
+base_config = BaselineConfig(
+    direct_steps=DIRECT_STEPS, finetune_max_steps=FINETUNE_MAX_STEPS,
+    retrain_digits=tuple(RETRAIN_DIGITS), retrain_epochs=RETRAIN_EPOCHS,
+    seed=SEED)
 primaries = load_primaries(device)
-symbiotes, histories = {}, {}
-for label, (primary, masks, key) in primaries.items():
-    symbiotes[label], histories[label] = load_or_train_symbiote(primary, masks, sym_config, label, key)
+symbiotes, histories = study.load_symbiotes(primaries, sym_config)
 x_test, y_test = load_mnist("test", device)
 print(f"device: {device.type}")
 print(base_config)
@@ -100,16 +105,15 @@ print(base_config)
 # hidden weights and the edited primary classifies the whole test set.
 
 # %%
-base_cms, edits, scores = {}, {}, {}
-for label, (primary, _, _) in primaries.items():
-    base_cms[label] = model_confusion(primary, x_test, y_test)
-    edits[label] = symbiote_edits(symbiotes[label], primary, x_test, y_test)
-    scores[label] = edit_scores(edits[label]["cms"], edits[label]["digits"], base_cms[label])
+edits = study.edits_study(primaries, symbiotes, x_test, y_test)
 
 fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
-confusion_heatmap(base_cms["dense"], ax=axes[0], title="dense primary, unedited")
-confusion_heatmap(edits["dense"]["cms"][3], ax=axes[1], title="dense primary + symbiote: forget 3")
-confusion_heatmap(edits["pruned"]["cms"][3], ax=axes[2], title="pruned primary + symbiote: forget 3")
+confusion_heatmap(edits.base_cms["dense"], ax=axes[0],
+                  title="dense primary, unedited")
+confusion_heatmap(edits.forget_cm("dense", 3), ax=axes[1],
+                  title="dense primary + symbiote: forget 3")
+confusion_heatmap(edits.forget_cm("pruned", 3), ax=axes[2],
+                  title="pruned primary + symbiote: forget 3")
 fig.tight_layout()
 plt.show()
 
@@ -120,10 +124,7 @@ plt.show()
 # columns; the other rows should look like the unedited ones.
 
 # %%
-for label in primaries:
-    cm3 = edits[label]["cms"][3]
-    where = ", ".join(f"{j}: {int(cm3[3, j])}" for j in cm3[3].argsort(descending=True)[:3].tolist())
-    print(f"{label}: the 3s are now classified as {where}")
+print(edits.where_the_digit_goes(3))
 
 # %% [markdown]
 # ## All ten digits
@@ -134,30 +135,19 @@ for label in primaries:
 # means the edit *improved* the other digits. All in %.
 
 # %%
-table = pd.concat({label: pd.DataFrame(s).set_index("digit") * 100 for label, s in scores.items()}, axis=1).round(2)
-table
+edits.digit_table()
 
 # %%
-for label, s in scores.items():
-    print(f"{label}: forget accuracy (%):", " ".join(f"{d}:{round(100 * v, 1) + 0.0:.1f}" for d, v in zip(s["digit"], s["forget"], strict=True)))
-    print(f"{label}: retain drop (points):", " ".join(f"{d}:{round(100 * v, 1) + 0.0:.1f}" for d, v in zip(s["digit"], s["retain_drop"], strict=True)))
-for label, s in scores.items():
-    worst_forget, worst_drop = max(s["forget"]), max(s["retain_drop"])
-    glue(f"worst_forget_{label}", 100 * worst_forget)
-    glue(f"worst_drop_{label}", 100 * worst_drop)
-    glue(f"base_acc_{label}", 100 * base_cms[label].diagonal().sum().item() / base_cms[label].sum().item())
+print(edits.per_digit_lines())
+glue_all(edits.glue_values())
 
 # %%
 # NBVAL_CHECK_OUTPUT
-for label, s in scores.items():
-    worst_forget, worst_drop = max(s["forget"]), max(s["retain_drop"])
-    met = worst_forget <= FORGET_TARGET and worst_drop <= DROP_TARGET
-    print(f"{label}: every digit forgotten to at most {100 * FORGET_TARGET:.1f} % with a retain drop of at most "
-          f"{100 * DROP_TARGET:.1f} points: {met}")
-    assert met, f"{label}: worst forget {100 * worst_forget:.2f} %, worst retain drop {100 * worst_drop:.2f} points"
+print(edits.target_lines())
+edits.check_targets()
 
 # %%
-plots.forget_retain_bars(scores, FORGET_TARGET, DROP_TARGET)
+plots.forget_retain_bars(edits.scores, FORGET_TARGET, DROP_TARGET)
 plt.show()
 
 # %% [markdown]
@@ -185,9 +175,10 @@ plt.show()
 # The ten confusion matrices of each primary:
 
 # %%
+titles = [f"forget {d}" for d in range(10)]
 for label in primaries:
-    titles = [f"forget {d}" for d in range(10)]
-    plots.confusion_grid(edits[label]["cms"], titles, suptitle=f"{label} primary + symbiote", highlight=range(10))
+    plots.confusion_grid(edits.cms(label), titles, highlight=range(10),
+                         suptitle=f"{label} primary + symbiote")
     plt.show()
 
 # %% [markdown]
@@ -228,39 +219,13 @@ for label in primaries:
 # one addition per edited weight for every method. Its one-off training time is reported beside it.
 
 # %%
-glue("direct_steps", base_config.direct_steps)
-glue("finetune_lr", base_config.finetune_lr)
-glue("finetune_max_steps", base_config.finetune_max_steps)
-glue("retrain_epochs", base_config.retrain_epochs)
-glue("retrain_digits", ", ".join(map(str, base_config.retrain_digits)))
-results = {label: load_or_run_baselines(primary, masks, label, key, symbiotes[label], sym_config, base_config)
-           for label, (primary, masks, key) in primaries.items()}
+glue_all(study.config_glue_values(base_config))
+results = study.load_baselines(primaries, symbiotes, sym_config,
+                               base_config)
 
 # %%
-METHODS = {
-    "symbiote": "SymbioteNet (one forward pass)",
-    "direct": "1. direct diff, same form",
-    "finetune": "2. fine-tuning unlearning",
-    "retrain": "3. retraining without the digit",
-    "last_row": "4. last-layer row (excluded)",
-    "random": "5. random diff, symbiote's norms",
-}
-rows = []
-for label in primaries:
-    for key, r in {"symbiote": edits[label], **results[label]}.items():
-        s = summarise(edit_scores(r["cms"], r["digits"], base_cms[label]))
-        seconds = torch.tensor(r["seconds"], dtype=torch.float64).mean().item()
-        rows.append({"primary": label, "method": METHODS[key], "key": key, "seconds": seconds, **s})
-summary = pd.DataFrame(rows).set_index(["primary", "method"])
-summary = pd.DataFrame({
-    "digits": summary["n_digits"],
-    "forget mean (%)": 100 * summary["forget_mean"],
-    "forget worst (%)": 100 * summary["forget_max"],
-    "retain drop mean (pts)": 100 * summary["drop_mean"],
-    "retain drop worst (pts)": 100 * summary["drop_max"],
-    "seconds per edit": summary["seconds"],
-})
-summary.round(3)
+methods = study.methods_study(edits, results, histories)
+methods.table().round(3)
 
 # %% [markdown]
 # The table: for each primary and method, how many digits were edited, the mean and worst forget accuracy over
@@ -273,42 +238,18 @@ summary.round(3)
 # baselines 1–3 back to back in one run; its ratios are the reliable ones.
 
 # %%
-pct = lambda v: f"{round(100 * v, 1) + 0.0:5.1f}"  # 1 decimal, never "-0.0"
-for r in rows:
-    print(f"{r['primary']:6s} {r['method']:34s} digits {r['n_digits']:2d}  forget worst {pct(r['forget_max'])} %  "
-          f"retain drop worst {pct(r['drop_max'])} pts")
+print(methods.lines())
 
 # %%
-by = {(r["primary"], r["key"]): r for r in rows}
-for label in primaries:
-    glue(f"sym_train_{label}", histories[label]["seconds"])
-    for key in METHODS:
-        glue(f"{key}_seconds_{label}", by[label, key]["seconds"])
-        glue(f"{key}_drop_{label}", 100 * by[label, key]["drop_max"])
-        glue(f"{key}_forget_{label}", 100 * by[label, key]["forget_max"])
-    break_even = histories[label]["seconds"] / by[label, "direct"]["seconds"]
-    glue(f"break_even_{label}", break_even)
-    glue(f"break_even_verdict_{label}", "more" if break_even > 10 else "fewer")
-    glue(f"speedup_{label}", by[label, "direct"]["seconds"] / by[label, "symbiote"]["seconds"])
+glue_all(methods.glue_values())
 
 # %%
 # NBVAL_CHECK_OUTPUT
-for label in primaries:
-    random_keeps = by[label, "random"]["forget_mean"] > 0.5
-    row_forgets = by[label, "last_row"]["forget_max"] == 0
-    finetune_worse = by[label, "finetune"]["drop_max"] > by[label, "symbiote"]["drop_max"]
-    direct_as_good = by[label, "direct"]["drop_max"] <= by[label, "symbiote"]["drop_max"] + 1e-3
-    print(f"{label}: a random diff of the symbiote's size keeps the digit: {random_keeps}; "
-          f"the last-layer edit forgets it entirely: {row_forgets}")
-    print(f"{label}: fine-tuning's worst retain drop is larger than the symbiote's: {finetune_worse}; "
-          f"direct optimisation's is at most the symbiote's (+0.1 points): {direct_as_good}")
-    assert random_keeps, "a random diff of the same size should not forget the digit"
-    assert row_forgets, "the last-layer edit removes the digit by construction"
-    assert finetune_worse, "the prose says fine-tuning does worse"
-    assert direct_as_good, "the prose says direct >= symbiote"
+print(methods.prose_lines())
+methods.check_prose()
 
 # %%
-plots.edit_cost_scatter(rows)
+plots.edit_cost_scatter(methods.rows)
 plt.show()
 
 # %% [markdown]
