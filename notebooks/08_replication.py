@@ -228,44 +228,7 @@ assert (len({c['seed'] for c in chains}) == N_SEEDS
 # ## The spread behind the headline numbers
 
 # %%
-col = lambda key: stats[key]["values"]
-band = lambda key: (stats[key]["low"], stats[key]["high"])
-panels = {
-    "planted circuits: AUROC": {
-        "mono": col("planted_mono_auroc"),
-        "poly": col("planted_poly_auroc"),
-        "mono, ablation": col("planted_mono_auroc_ablation"),
-        "poly, ablation": col("planted_poly_auroc_ablation")},
-    "fc1: ρ with ablation": {
-        "symbiote": col("rho_fc1_symbiote"),
-        "direct": col("rho_fc1_direct"),
-        "chance (97.5 %)": col("rho_fc1_chance")},
-    "steering − weights: forget": {
-        "forget (%)": col("weights_forget_gain")},
-    "steering − weights: drop": {
-        "retain drop (points)": col("weights_drop_gain")},
-    "compression: gain − chance spread": {
-        "fc1": col("compression_fc1"), "conv2": col("compression_conv2")},
-}
-intervals = {
-    "planted circuits: AUROC": {
-        "mono": band("planted_mono_auroc"),
-        "poly": band("planted_poly_auroc")},
-    "fc1: ρ with ablation": {
-        "symbiote": band("rho_fc1_symbiote"),
-        "direct": band("rho_fc1_direct")},
-    "steering − weights: forget": {
-        "forget (%)": band("weights_forget_gain")},
-    "steering − weights: drop": {
-        "retain drop (points)": band("weights_drop_gain")},
-    "compression: gain − chance spread": {
-        "fc1": band("compression_fc1"), "conv2": band("compression_conv2")},
-}
-references = {"planted circuits: AUROC": [(0.9, "0.9")],
-              "steering − weights: forget": [(0.1, "+0.1"), (-0.1, "−0.1")],
-              "steering − weights: drop": [(0.1, "+0.1"), (-0.1, "−0.1")],
-              "compression: gain − chance spread": [(0.0, "0")]}
-PR.seed_spread(panels, intervals, references, seeds=seeds)
+PR.claims_spread(stats, seeds=seeds)
 plt.show()
 
 # %% [markdown]

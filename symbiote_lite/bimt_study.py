@@ -26,6 +26,7 @@ import torch
 from symbiote_lite import bimt, bimt_mlp
 from symbiote_lite.bimt import BIMTConfig
 from symbiote_lite.bimt_mlp import MLPConfig
+from symbiote_lite.params import check_range
 from symbiote_lite.primary import PrimaryCNN, accuracy, count_parameters
 
 BIMT_MLP_STEPS = 40_000  # training steps of BIMT's own MNIST run
@@ -46,6 +47,15 @@ EFFECTS = {
 LONG_NAME = "BIMT + pruning, long"
 
 
+# the allowed range of each parameter: (low, high, integer)
+PARAMETER_RANGES = {
+    "target_sparsity": (0.0, 0.99, False), "epochs": (0.05, 20, False), "lam": (0.0, 1.0, False),
+    "response_fraction": (0.05, 1.0, False), "mlp_steps": (10, 200_000, True), "draw_threshold": (0.0, 0.5, False),
+    "n_null": (2, 200, True), "long_epochs": (0.05, 50, False), "long_lam": (0.0, 1.0, False),
+    "seed": (0, 2**31 - 1, True),
+}
+
+
 @dataclass(frozen=True)
 class Chapter3Config:
     """Chapter 3's parameters; the defaults are the book's run (the chapter's parameter cell holds the same values,
@@ -61,6 +71,10 @@ class Chapter3Config:
     long_epochs: float = 8.0  # the longer BIMT + pruning run of the CNN
     long_lam: float = 1e-4  # its initial λ
     seed: int = BIMTConfig.seed  # batch order, the MLP's initialisation, the null graphs and Louvain partitions
+
+    def __post_init__(self):
+        for name, (low, high, integer) in PARAMETER_RANGES.items():  # named as the chapter's parameter cell names them
+            check_range(name.upper(), getattr(self, name), low, high, integer=integer)
 
     @property
     def bimt_config(self) -> BIMTConfig:
@@ -242,6 +256,10 @@ class MLPModularityResult:
                 "mlp_modules_without_digits": sum(d == 0 for d in n_digits),
                 "mlp_module_digits_max": max(n_digits), "mlp_inside": 100 * self.inside}
 
+    def target_line(self) -> str:
+        return (f"BIMT MLP: test accuracy at least 95 %: {self.mlp_accuracy >= 0.95}; modularity above the whole "
+                f"95 % interval of the rewired null at every threshold: {self.modular}")
+
     def check_prose(self) -> None:
         assert self.mlp_accuracy >= 0.95, f"target: >= 95 % test accuracy for the BIMT MLP, got {self.mlp_accuracy}"
         assert self.modular, f"target: Q above the rewired null, margins {self.threshold_table()['margin'].tolist()}"
@@ -290,6 +308,14 @@ class SwapCheck:
         change = "< 1e-4" if self.logit_change < 1e-4 else f"{self.logit_change:.2g}"
         return (f"one swap round: {self.n_swaps} swaps, connection cost {self.cost_before:.0f} -> "
                 f"{self.cost_after:.0f}\nlargest change of a logit on {SWAP_IMAGES} test images: {change}")
+
+    def check_lines(self) -> str:
+        return (f"a swap round never raises the connection cost: {self.cost_after <= self.cost_before}\n"
+                f"swaps leave every logit within 1e-4: {self.logit_change < 1e-4}")
+
+    def check(self) -> None:
+        assert self.cost_after <= self.cost_before, "a swap round must never raise the connection cost"
+        assert self.logit_change < 1e-4, f"swaps moved a logit: {self.logit_change}"
 
 
 def swap_check(dense: PrimaryCNN, config: BIMTConfig, x: torch.Tensor) -> SwapCheck:
@@ -398,6 +424,10 @@ class PrunedResult(PrunedRun):
                 "pruned_sparsity": 100 * s["hidden"], "pruned_sparsity_conv2": 100 * s["conv2"],
                 "pruned_sparsity_fc1": 100 * s["fc1"], "one_shot_acc_at_target": 100 * at_target,
                 "cnn_pairs_kept_fc1": self.fc1_share}
+
+    def target_line(self) -> str:
+        return (f"pruned primary: hidden-layer sparsity at least 90 %: {self.sparsity['hidden'] >= 0.90}, "
+                f"test accuracy at least 98.5 %: {self.accuracy >= 0.985}")
 
     def check_prose(self) -> None:
         s = self.sparsity["hidden"]
@@ -518,6 +548,10 @@ class LadderResult:
         return out | {"ft_classes": wire["classes"][0], "ft_sel": wire["selectivity"][0],
                       "acc_pruning_only": 100 * self.accuracies["pruning only"],
                       "acc_bimt_pruning": 100 * self.accuracies["BIMT + pruning"]}
+
+    def verdict_lines(self) -> str:
+        return "\n".join(f"{name}: {self.effects[name]['verdict']}"
+                         for name in ("fine-tuning alone", "wire cost alone", "pruning on top of wire cost"))
 
     def check_prose(self) -> None:
         expected = {"fine-tuning alone": "no significant change", "wire cost alone": "more polysemantic",
@@ -651,6 +685,13 @@ class CNNModularityResult:
         long = self.cnn[LONG_NAME]["rewired"]
         return out | {"cnn_max_margin": top, "cnn_margin_ratio": 100 * top / self.mlp["rewired"]["margin"],
                       "long_edges": long["edges"], "long_z": long["z"]}
+
+    def check_lines(self, mlp: MLPModularityResult, long: LongRunResult) -> str:
+        """The chapter's modularity findings, true or false on this run."""
+        return (f"BIMT MLP above the whole 95 % interval of its rewired null: {mlp.modular}\n"
+                f"every CNN's margin over its rewired null below a quarter of the MLP's: {self.all_weak}\n"
+                f"longer CNN run inside or below its rewired null: {self.margins[LONG_NAME] <= 0}\n"
+                f"longer CNN run vs dense primary: {long.comparison['verdict']}")
 
     def check_prose(self) -> None:
         assert self.all_weak, f"the prose says no CNN comes near the MLP's margin: {self.margins}"

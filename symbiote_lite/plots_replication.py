@@ -66,3 +66,32 @@ def per_digit_spread(per_digit: dict, targets: dict, axes=None):
                 ax.set_xlabel("inhibited digit")
     axes[0][0].figure.tight_layout()
     return axes
+
+
+# The spread behind the claims table's headline numbers: {panel: {label: (stats key, draw its interval)}}, and the
+# rules' thresholds per panel.
+CLAIM_PANELS = {
+    "planted circuits: AUROC": {"mono": ("planted_mono_auroc", True), "poly": ("planted_poly_auroc", True),
+                                "mono, ablation": ("planted_mono_auroc_ablation", False),
+                                "poly, ablation": ("planted_poly_auroc_ablation", False)},
+    "fc1: ρ with ablation": {"symbiote": ("rho_fc1_symbiote", True), "direct": ("rho_fc1_direct", True),
+                             "chance (97.5 %)": ("rho_fc1_chance", False)},
+    "steering − weights: forget": {"forget (%)": ("weights_forget_gain", True)},
+    "steering − weights: drop": {"retain drop (points)": ("weights_drop_gain", True)},
+    "compression: gain − chance spread": {"fc1": ("compression_fc1", True), "conv2": ("compression_conv2", True)},
+}
+CLAIM_REFERENCES = {"planted circuits: AUROC": [(0.9, "0.9")],
+                    "steering − weights: forget": [(0.1, "+0.1"), (-0.1, "−0.1")],
+                    "steering − weights: drop": [(0.1, "+0.1"), (-0.1, "−0.1")],
+                    "compression: gain − chance spread": [(0.0, "0")]}
+
+
+def claims_spread(stats: dict, seeds: list | None = None, axes=None):
+    """``seed_spread`` of ``CLAIM_PANELS`` from ``replication.summarise_chains``' ``stats`` (per-seed ``values``,
+    interval ``low``/``high``), with the thresholds of ``CLAIM_REFERENCES``."""
+    panels = {title: {label: stats[key]["values"] for label, (key, _) in groups.items()}
+              for title, groups in CLAIM_PANELS.items()}
+    intervals = {title: {label: (stats[key]["low"], stats[key]["high"])
+                         for label, (key, with_interval) in groups.items() if with_interval}
+                 for title, groups in CLAIM_PANELS.items()}
+    return seed_spread(panels, intervals, CLAIM_REFERENCES, axes=axes, seeds=seeds)

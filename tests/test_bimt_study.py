@@ -341,3 +341,49 @@ def test_cnn_margins_against_a_quarter_of_the_mlp_margin():
     assert not res.all_weak
     with pytest.raises(AssertionError, match="MLP's margin"):
         res.check_prose()
+
+
+def test_config_names_the_parameter_out_of_range():
+    with pytest.raises(ValueError, match="TARGET_SPARSITY=1.5 is out of range"):
+        study.Chapter3Config(target_sparsity=1.5)
+    with pytest.raises(ValueError, match="N_NULL=2.5 must be an integer"):
+        study.Chapter3Config(n_null=2.5)
+    assert set(study.PARAMETER_RANGES) == {f.name for f in dataclasses.fields(study.Chapter3Config)}
+
+
+def test_check_lines_report_each_finding_of_the_run():
+    swap = study.SwapCheck(n_swaps=3, cost_before=10.0, cost_after=9.0, logit_change=2e-5)
+    assert swap.check_lines() == ("a swap round never raises the connection cost: True\n"
+                                  "swaps leave every logit within 1e-4: True")
+    swap.check()
+    with pytest.raises(AssertionError, match="raise the connection cost"):
+        study.SwapCheck(3, 10.0, 11.0, 0.0).check()
+    with pytest.raises(AssertionError, match="moved a logit"):
+        study.SwapCheck(3, 10.0, 9.0, 1e-3).check()
+    mlp = study.MLPModularityResult(0.05, 3, 0, 0.94, {"rewired": {"margin": 0.08}, "shuffled": {}},
+                                    {0.05: {"margin": 0.08}, 0.1: {"margin": -0.01}}, {}, (0, 0), (8, 8), [], 0.0)
+    assert mlp.target_line().endswith("at least 95 %: False; modularity above the whole 95 % interval of the "
+                                      "rewired null at every threshold: False")
+    effects = {name: {"verdict": f"v{i}"} for i, name in enumerate(study.EFFECTS)}
+    ladder = study.LadderResult({}, {}, {}, {}, effects)
+    assert ladder.verdict_lines() == "\n".join(f"{n}: {effects[n]['verdict']}" for n in (
+        "fine-tuning alone", "wire cost alone", "pruning on top of wire cost"))
+    mod = study.CNNModularityResult({"rewired": {"margin": 0.08}},
+                                    {"dense primary": _null(0.0), study.LONG_NAME: _null(0.01)})
+
+    class Long:
+        comparison = {"verdict": "more polysemantic"}
+
+    assert mod.check_lines(mlp, Long()).splitlines() == [
+        "BIMT MLP above the whole 95 % interval of its rewired null: False",
+        "every CNN's margin over its rewired null below a quarter of the MLP's: True",
+        "longer CNN run inside or below its rewired null: False",
+        "longer CNN run vs dense primary: more polysemantic"]
+
+
+def test_pruned_target_line_states_both_targets():
+    class Run:
+        sparsity, accuracy = {"hidden": 0.899}, 0.99
+
+    assert study.PrunedResult.target_line(Run()) == ("pruned primary: hidden-layer sparsity at least 90 %: False, "
+                                                     "test accuracy at least 98.5 %: True")
