@@ -79,7 +79,7 @@ from symbiote_lite import default_device
 from symbiote_lite import plots_symbiote as plots
 from symbiote_lite.baselines import diff_confusions, model_confusion
 from symbiote_lite.data import load_mnist, train_val_split
-from symbiote_lite.metrics import edit_scores, forget_retain
+from symbiote_lite.metrics import N_DIGITS, edit_scores, forget_retain
 from symbiote_lite.networks import load_primaries
 from symbiote_lite.primary import HIDDEN_LAYERS, count_parameters
 from symbiote_lite.report import glue
@@ -267,7 +267,7 @@ for label, (primary, _, _) in primaries.items():
     with torch.no_grad():
         diffs = symbiotes[label](torch.eye(10, device=device))
     val_scores[label] = edit_scores(
-        diff_confusions(primary, diffs, x_val, y_val), range(10),
+        diff_confusions(primary, diffs, x_val, y_val), range(N_DIGITS),
         model_confusion(primary, x_val, y_val))
 columns = ["forget", "retain", "base_retain", "retain_drop"]
 table = pd.concat({label: pd.DataFrame(s).set_index("digit")[columns] * 100

@@ -80,7 +80,7 @@ from symbiote_lite.baselines import BaselineConfig
 from symbiote_lite.data import load_mnist
 
 # the targets: forget ≤ 0.5 %, retain drop ≤ 0.3 points
-from symbiote_lite.metrics import DROP_TARGET, FORGET_TARGET
+from symbiote_lite.metrics import DROP_TARGET, FORGET_TARGET, N_DIGITS
 from symbiote_lite.networks import load_primaries
 from symbiote_lite.plots_primary import confusion_heatmap
 from symbiote_lite.report import glue_all
@@ -175,9 +175,10 @@ plt.show()
 # The ten confusion matrices of each primary:
 
 # %%
-titles = [f"forget {d}" for d in range(10)]
+titles = [f"forget {d}" for d in range(N_DIGITS)]
 for label in primaries:
-    plots.confusion_grid(edits.cms(label), titles, highlight=range(10),
+    plots.confusion_grid(edits.cms(label), titles,
+                         highlight=range(N_DIGITS),
                          suptitle=f"{label} primary + symbiote")
     plt.show()
 

@@ -104,6 +104,7 @@ from symbiote_lite.data import load_mnist
 from symbiote_lite.metrics import (
     DROP_TARGET,
     FORGET_TARGET,
+    N_DIGITS,
     confusion_matrix,
 )
 from symbiote_lite.plots_primary import confusion_heatmap
@@ -679,9 +680,9 @@ rules_net, rules_history = P.load_or_train_puppeteer(rules_run, primary)
 glue("rules_steps", RULES_STEPS)
 glue("rules_seconds", rules_history["seconds"])
 rules_pred = P.predict_many(primary, [P.offsets_for(rules_net, digit)
-                                      for digit in range(10)], x_test)
+                                      for digit in range(N_DIGITS)], x_test)
 rows = []
-for digit in range(10):
+for digit in range(N_DIGITS):
     s, b = (P.scores(rules_pred[digit], y_test, digit),
             P.scores(base_pred, y_test, digit))
     rows.append({"digit": digit, "forget": s["digit"], "retain": s["other"],
@@ -696,7 +697,7 @@ rules_df.round(2).T
 # %%
 forget_retain_bars(
     {"published design, write-up rules": {
-        "digit": list(range(10)),
+        "digit": list(range(N_DIGITS)),
         "forget": list(rules_df["forget"] / 100),
         "retain_drop": list(rules_df["retain_drop"] / 100)}},
     forget_target=FORGET_TARGET, drop_target=DROP_TARGET,

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from symbiote_lite.artifacts import load_or_build
 from symbiote_lite.data import load_mnist, train_val_split
-from symbiote_lite.metrics import FORGET_TARGET, batched_confusion, confusion_matrix
+from symbiote_lite.metrics import FORGET_TARGET, N_DIGITS, batched_confusion, confusion_matrix
 from symbiote_lite.primary import (
     HIDDEN_LAYERS,
     LAST_LAYER,
@@ -20,7 +20,7 @@ from symbiote_lite.primary import (
     train,
 )
 from symbiote_lite.runtime import progress_bar, seed_everything
-from symbiote_lite.symbiote import N_DIGITS, SymbioteConfig, check_masks, edited_predict, optimise_diff
+from symbiote_lite.symbiote import SymbioteConfig, check_masks, edited_predict, optimise_diff
 
 # --- Chapters 4-5: forgetting and retaining, and the baselines the symbiote is compared with ---------------------
 

@@ -3,6 +3,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
+from symbiote_lite.metrics import N_DIGITS
 from symbiote_lite.style import use_book_style
 
 use_book_style()
@@ -200,7 +201,7 @@ def accuracy_vs_sparsity(trained: tuple, one_shot: tuple, target: tuple | None =
     return fig
 
 
-def polysemanticity_histograms(networks: dict, fraction: float, n_classes: int = 10):
+def polysemanticity_histograms(networks: dict, fraction: float, n_classes: int = N_DIGITS):
     """Per hidden layer (rows): how many classes each live neuron responds to (left) and its class-selectivity
     index (right), one bar per network side by side. ``networks``: {name: {layer: {"n_classes": ints,
     "selectivity": floats}}} for live neurons only."""

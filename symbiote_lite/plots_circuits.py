@@ -57,7 +57,7 @@ def per_digit_scores(scores: dict, null: tuple | None = None, ylabel: str = "", 
         s = np.asarray(s)
         ax.bar(np.arange(len(s)) + (i - (len(scores) - 1) / 2) * width, s, width, label=label, zorder=2)
     ax.axhline(0, color="grey", lw=0.8)
-    ax.set(xlabel="digit", ylabel=ylabel, xticks=range(10))
+    ax.set(xlabel="digit", ylabel=ylabel, xticks=range(N_DIGITS))
     if legend:
         ax.legend(fontsize="small", ncol=len(scores) + 1, loc="upper center", bbox_to_anchor=(0.5, -0.22),
                   frameon=False)

@@ -4,6 +4,7 @@ only."""
 import matplotlib.pyplot as plt
 import numpy as np
 
+from symbiote_lite.metrics import N_DIGITS
 from symbiote_lite.style import use_book_style
 
 use_book_style()
@@ -49,8 +50,8 @@ def forget_retain_bars(scores: dict, forget_target: float, drop_target: float):
     left.axhline(100 * forget_target, ls="--", color="k", lw=1, label=f"target ≤ {100 * forget_target:g} %")
     right.axhline(100 * drop_target, ls="--", color="k", lw=1, label=f"target ≤ {100 * drop_target:g} points")
     right.axhline(0, color="grey", lw=0.8)
-    left.set(xlabel="inhibited digit", ylabel="forget accuracy (%)", xticks=range(10))
-    right.set(xlabel="inhibited digit", ylabel="retain drop (points)", xticks=range(10))
+    left.set(xlabel="inhibited digit", ylabel="forget accuracy (%)", xticks=range(N_DIGITS))
+    right.set(xlabel="inhibited digit", ylabel="retain drop (points)", xticks=range(N_DIGITS))
     left.legend(fontsize="small")
     right.legend(fontsize="small")
     fig.tight_layout()

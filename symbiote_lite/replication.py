@@ -28,10 +28,9 @@ import torch
 from symbiote_lite import stages
 from symbiote_lite.artifacts import load_or_build
 from symbiote_lite.data import load_mnist
-from symbiote_lite.metrics import DROP_TARGET, FORGET_TARGET
+from symbiote_lite.metrics import DROP_TARGET, FORGET_TARGET, N_DIGITS
 from symbiote_lite.runtime import default_device
 from symbiote_lite.stages import CircuitsConfig
-from symbiote_lite.symbiote import N_DIGITS
 
 INCONCLUSIVE = "inconclusive"
 # a chain's cache file name; it changes with the layout of the record, so a record of another layout is never read

@@ -20,10 +20,10 @@ from symbiote_lite import editors as E
 from symbiote_lite.artifacts import config_hash
 from symbiote_lite.baselines import BaselineConfig
 from symbiote_lite.data import train_val_split
-from symbiote_lite.metrics import class_means, scores_under
+from symbiote_lite.metrics import N_DIGITS, class_means, scores_under
 from symbiote_lite.networks import load_primaries, primary_configs
 from symbiote_lite.primary import count_parameters, load_or_train, predict
-from symbiote_lite.symbiote import N_DIGITS, SymbioteConfig, edited_logits, edited_predict, load_or_train_symbiote
+from symbiote_lite.symbiote import SymbioteConfig, edited_logits, edited_predict, load_or_train_symbiote
 
 LAYERS = ("fc1", "conv2")  # the hidden layers whose neurons get an ablation importance and an edit size
 VARIANT_NAMES = {"mono": "monosemantic", "poly": "polysemantic"}

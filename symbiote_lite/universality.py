@@ -34,11 +34,11 @@ from symbiote_lite import editors as E
 from symbiote_lite.artifacts import config_hash, load_or_build
 from symbiote_lite.baselines import BaselineConfig
 from symbiote_lite.data import load_mnist
-from symbiote_lite.metrics import scores_under
+from symbiote_lite.metrics import N_DIGITS, scores_under
 from symbiote_lite.networks import load_primaries
 from symbiote_lite.primary import PrimaryCNN, PrimaryConfig, activations, build_model, predict
 from symbiote_lite.replication import Test, decide, student_t_quantile, t_interval
-from symbiote_lite.symbiote import N_DIGITS, SymbioteConfig, SymbioteRun, edited_predict, load_or_train_symbiote
+from symbiote_lite.symbiote import SymbioteConfig, SymbioteRun, edited_predict, load_or_train_symbiote
 
 # the cache file's name; it changes with the layout of the stored result, so a result of another layout is never read
 ARTIFACT = "universality-2"

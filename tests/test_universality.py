@@ -6,9 +6,10 @@ import pytest
 import torch
 
 from symbiote_lite import universality as U
+from symbiote_lite.metrics import N_DIGITS
 from symbiote_lite.primary import PrimaryCNN
 from symbiote_lite.replication import t_interval
-from symbiote_lite.symbiote import N_DIGITS, Symbiote, SymbioteConfig, edited_logits
+from symbiote_lite.symbiote import Symbiote, SymbioteConfig, edited_logits
 
 
 @pytest.fixture(scope="module")
