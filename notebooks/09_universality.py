@@ -284,32 +284,14 @@ glue("uni_compare_sentence",
 # own symbiote as the reference.
 
 # %%
-VARIANTS = {"own": "B's own symbiote", "as_is": "A's symbiote, as is",
-            "outputs": "A's, outputs matched",
-            "full": "A's, fully matched"}
 transfer_df = pd.DataFrame({
     label: {"forget (%)": cell(f"transfer/{v}/forget", "{:.2f}"),
             "retain drop (points)": cell(f"transfer/{v}/drop", "{:.2f}")}
-    for v, label in VARIANTS.items()}).T
+    for v, label in U.TRANSFER_VARIANTS.items()}).T
 transfer_df
 
 # %%
-crossed = {k: v for k, v in result["transfer"].items()
-           if k.split("-")[0] != k.split("-")[1]}
-own = {k.split("-")[1]: v["own"] for k, v in result["transfer"].items()
-       if k.split("-")[0] == k.split("-")[1]}
-mean_pct = lambda values: 100 * float(np.mean(values))
-panels = {"forget (%)": {}, "retain drop (points)": {}}
-for metric, title in (("forget", "forget (%)"),
-                      ("drop", "retain drop (points)")):
-    panels[title]["own symbiote"] = [mean_pct(own[k.split("-")[1]][metric])
-                                     for k in crossed]
-    for v in ("as_is", "outputs", "full"):
-        legend = (VARIANTS[v].replace("A's symbiote, ", "")
-                  .replace("A's, ", ""))
-        panels[title][legend] = [mean_pct(crossed[k][v][metric])
-                                 for k in crossed]
-PR.seed_spread(panels)
+PR.seed_spread(U.transfer_panels(result))
 plt.show()
 
 # %% [markdown]

@@ -341,6 +341,26 @@ def load_or_run_universality(config: UniversalityConfig, device, progress: bool 
 # --- summaries and the verdict -------------------------------------------------------------------------------------
 
 
+# the transfer variants of section 3: B's own symbiote, and A's symbiote on B as is, with outputs matched, fully matched
+TRANSFER_VARIANTS = {"own": "B's own symbiote", "as_is": "A's symbiote, as is", "outputs": "A's, outputs matched",
+                     "full": "A's, fully matched"}
+
+
+def transfer_panels(result: dict) -> dict:
+    """Per-pair transfer scores for ``plots_replication.seed_spread``: {"forget (%)" / "retain drop (points)":
+    {variant: [mean over digits, in % or points, per ordered pair A-B with A != B]}}, B's own symbiote first."""
+    transfer = {pair_key(k): v for k, v in result["transfer"].items()}
+    crossed = [k for k in transfer if k[0] != k[1]]
+    mean_pct = lambda values: 100 * sum(values) / len(values)
+    panels = {}
+    for score, title in (("forget", "forget (%)"), ("retain_drop", "retain drop (points)")):
+        panels[title] = {"own symbiote": [mean_pct(transfer[(b, b)]["own"][score]) for _, b in crossed]}
+        for v in ("as_is", "outputs", "full"):
+            panels[title][TRANSFER_VARIANTS[v].replace("A's symbiote, ", "").replace("A's, ", "")] = [
+                mean_pct(transfer[k][v][score]) for k in crossed]
+    return panels
+
+
 def pair_key(key: str) -> tuple[int, int]:
     a, b = key.split("-")
     return int(a), int(b)

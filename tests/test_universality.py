@@ -239,3 +239,17 @@ def test_chapter_9_compares_exactly_chapter_8s_default_chains():
 def test_run_universality_refuses_too_few_or_repeated_seeds(seeds):
     with pytest.raises(ValueError, match="at least 3 distinct seeds"):
         U.run_universality(U.UniversalityConfig(seeds=seeds), torch.device("cpu"))
+
+
+def test_transfer_panels_average_each_ordered_pair_over_digits():
+    own = {s: {"forget": [0.01 * s] * 10, "retain_drop": [0.001] * 10} for s in (0, 1)}
+    transfer = {f"{s}-{s}": {"own": own[s]} for s in (0, 1)}
+    transfer["0-1"] = {v: {"forget": [0.5] * 5 + [0.0] * 5, "retain_drop": [0.002] * 10}
+                       for v in ("as_is", "outputs", "full")}
+    transfer["1-0"] = {v: {"forget": [0.2] * 10, "retain_drop": [0.0] * 10} for v in ("as_is", "outputs", "full")}
+    panels = U.transfer_panels({"transfer": transfer})
+    forget = panels["forget (%)"]
+    assert list(forget) == ["own symbiote", "as is", "outputs matched", "fully matched"]
+    assert forget["own symbiote"] == pytest.approx([1.0, 0.0])  # B's own: seed 1 for pair 0-1, seed 0 for 1-0
+    assert forget["as is"] == pytest.approx([25.0, 20.0])
+    assert panels["retain drop (points)"]["fully matched"] == pytest.approx([0.2, 0.0])
