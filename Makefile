@@ -14,7 +14,7 @@ MATHJAX := $(MATHJAX_DIR)/es5/tex-mml-chtml.js
 # Progress bars are for people at a keyboard; executed and compared notebooks stay quiet.
 QUIET := TQDM_DISABLE=1 PYTHONWARNINGS=ignore::DeprecationWarning
 
-.PHONY: venv execute book test lint pairs sync refresh bench clean check-html colab-check
+.PHONY: venv execute book test lint pairs sync refresh bench clean check-html colab-check replication
 
 venv: $(STAMP)
 
@@ -28,9 +28,9 @@ $(STAMP): requirements-lock.txt pyproject.toml
 # Execute every notebook into _build/executed (never in place), in two lanes of one torch thread each (two
 # one-thread jobs on 2 cores get through more than one two-thread job). Lane A: 01, then the chapters that hand each
 # other their networks, 02 -> 03 -> 04 -> 05 -> 06, then 07 and 08. Lane B: chapter 8's independent chains of seeds
-# $(CHAIN_SEEDS) (python -m symbiote_lite.replication), then 09 (it needs the chains and chapter 6). 10 (the
-# toy-model symbiote) needs only 01's toy models and runs wherever a lane is free. Each job's wall time goes to a
-# table the reproducibility page includes.
+# $(CHAIN_SEEDS) (python -m symbiote_lite.replication, through a local Dask cluster of one worker: the other core
+# runs lane A), then 09 (it needs the chains and chapter 6). 10 (the toy-model symbiote) needs only 01's toy models
+# and runs wherever a lane is free. Each job's wall time goes to a table the reproducibility page includes.
 CHAIN_SEEDS := 1 2 3 4
 EXECUTED_NBS := $(patsubst notebooks/%,$(EXECUTED)/%,$(NOTEBOOKS))
 CHAINS := $(EXECUTED)/.chains
@@ -49,8 +49,10 @@ execute: $(STAMP)
 $(EXECUTED)/%.ipynb: notebooks/%.ipynb
 	@$(call TIMED,$*,$(LANE) $(PY) -m papermill --cwd notebooks --no-progress-bar $< $@,$*)
 
+RUN_CHAINS = $(LANE) $(PY) -m symbiote_lite.replication --workers 1 $(CHAIN_SEEDS)
+
 $(CHAINS):
-	@$(call TIMED,chains of seeds $(CHAIN_SEEDS) for 08_replication,$(LANE) $(PY) -m symbiote_lite.replication $(CHAIN_SEEDS),08-chains)
+	@$(call TIMED,chains of seeds $(CHAIN_SEEDS) for 08_replication,$(RUN_CHAINS),08-chains)
 	touch $@
 
 $(EXECUTED)/02_primary_cnn.ipynb: $(EXECUTED)/01_superposition.ipynb
@@ -62,6 +64,24 @@ $(EXECUTED)/07_published_code.ipynb: $(EXECUTED)/06_circuits.ipynb
 $(EXECUTED)/08_replication.ipynb: $(EXECUTED)/07_published_code.ipynb $(CHAINS)
 $(EXECUTED)/09_universality.ipynb: $(EXECUTED)/06_circuits.ipynb $(CHAINS)
 $(EXECUTED)/10_toy_features.ipynb: $(EXECUTED)/01_superposition.ipynb
+
+# Chapter 8 at any number of seeds: the chains of seeds FIRST_SEED .. FIRST_SEED+N_SEEDS-1 in parallel through
+# Dask (a local cluster of WORKERS processes with one torch thread each, empty = one per core; or the running
+# cluster at SCHEDULER=tcp://host:8786, whose workers must share the data root), then the chapter executed on them
+# into _build/replication, e.g. `make replication N_SEEDS=20 WORKERS=8`.
+N_SEEDS ?= 5
+FIRST_SEED ?= 0
+WORKERS ?=
+SCHEDULER ?=
+REPLICATION := _build/replication
+
+replication: $(STAMP)
+	mkdir -p $(REPLICATION)
+	$(QUIET) $(PY) -m symbiote_lite.replication $(if $(WORKERS),--workers $(WORKERS)) \
+	  $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $$(seq $(FIRST_SEED) $$(( $(FIRST_SEED) + $(N_SEEDS) - 1 )))
+	$(QUIET) $(PY) -m papermill --cwd notebooks --no-progress-bar -p N_SEEDS $(N_SEEDS) -p FIRST_SEED $(FIRST_SEED) \
+	  notebooks/08_replication.ipynb $(REPLICATION)/08_replication.ipynb
+	@echo "Chapter 8 over $(N_SEEDS) seeds is at $(CURDIR)/$(REPLICATION)/08_replication.ipynb"
 
 # Benchmarks print markdown tables; the reproducibility page includes them.
 bench: $(STAMP)

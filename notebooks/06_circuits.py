@@ -358,7 +358,10 @@ plt.show()
 #
 # Each claim of the write-up gets a verdict by a rule fixed before looking at the numbers, applied to the numbers
 # above (and, for claims measured in earlier chapters, to the same cached networks those chapters use: the pruned
-# primary of chapter 3, the symbiotes of chapter 4). The rules:
+# primary of chapter 3, the symbiotes of chapter 4). Each rule is a set of tests, and each test states a threshold
+# and, for an effect, a **margin**: the smallest effect that counts. One run passes a test when its number lies at
+# least the margin beyond the threshold; a target has no margin. {doc}`08_replication` decides the same tests on
+# intervals over seeds. The rules:
 #
 # 1. **It inhibits digit 3** (dense and pruned primary). *Supported* if on both primaries digit 3's forget accuracy
 #    is ≤ 0.5 % and the retain drop ≤ 0.3 points (chapter 5's targets); *partly* if the forget target holds on both
@@ -367,21 +370,20 @@ plt.show()
 #    the primary's (chapter 2), both wall time on the machine that built them, so it measures the code as well as
 #    the method. *Supported* if ≥ 2, *partly* if between 1 and 2, *not supported* if < 1.
 # 3. **Pruning induces polysemanticity.** Chapter 3's measures on all hidden neurons, dense vs pruned: the pruned
-#    primary's neurons respond to more classes, and they are less selective. *Supported* if both, *partly* if one,
-#    otherwise *not supported*. (The same rule as the replication's; the table also prints the reading of chapter 3's
-#    permutation tests at 5 %.)
+#    primary's neurons respond to more classes (margin 0.25 classes), and they are less selective (margin 0.025).
+#    *Supported* if both, *partly* if one, otherwise *not supported*. (The table also prints the reading of chapter
+#    3's permutation tests at 5 %.)
 # 4. **Half size forces compression** (so the symbiote must learn the primary's features). In the size sweep, the
-#    half-size symbiote's attribution agreement minus that of the symbiote larger than the primary, per layer:
-#    *supported* if it exceeds the chance spread (97.5 % quantile minus median of a random mean ρ) in both fc1 and
-#    conv2, *partly* in one, *not supported* in neither.
-# 5. **Weights beat activations.** Weight symbiote vs steering symbiote, mean forget and mean retain drop: better =
-#    lower by more than 0.1 point. *Supported* if better on at least one and worse on neither, *not supported* if
-#    worse on at least one and better on neither, *partly* otherwise (better on one, worse on the other); equal on
-#    both is *not supported*.
+#    half-size symbiote's attribution agreement minus that of the symbiote larger than the primary, per layer, with
+#    a margin of 0.1 (Cohen's "small" correlation): *supported* if it reaches the margin in both fc1 and conv2,
+#    *partly* in one, *not supported* in neither.
+# 5. **Weights beat activations.** Steering symbiote minus weight symbiote, in mean forget and in mean retain drop,
+#    with a margin of 0.1 point each: *supported* if the weights are better by the margin on both, *partly* on one,
+#    *not supported* on neither.
 # 6. **It learns features and circuits.** Three tests: planted monosemantic AUROC ≥ 0.9 and planted polysemantic
 #    AUROC ≥ 0.9 (it finds a known circuit about as well as ablation does), and fc1 attribution agreement on the real
-#    primary above chance (97.5 % quantile). *Supported* if all three hold, *partly* if one or two, *not supported*
-#    if none.
+#    primary above chance (0 for random rankings) by a margin of 0.1. *Supported* if all three hold, *partly* if one
+#    or two, *not supported* if none.
 
 # %%
 primary = S.primary_stage(setting)
@@ -395,9 +397,10 @@ glue_all(claims.glue_values())
 print(claims.text())
 
 # %% [markdown]
-# **Table.** The six claims, what was measured, the verdict by the rules above, and the margin: the distance of the
-# deciding number from its nearest threshold, in the rule's units (points, ratio, p-value, ρ or AUROC). Every number
-# comes from one training run with one seed; a verdict with a small margin could turn with another seed.
+# **Table.** The six claims, what was measured, the verdict by the rules above, and the distance of the deciding
+# number from the nearest boundary a test turns on (threshold plus margin), in the test's units (points, ratio, ρ or
+# AUROC). Every number comes from one training run with one seed; a verdict at a small distance could turn with
+# another seed.
 #
 # ## What this chapter found
 #
@@ -411,7 +414,7 @@ print(claims.text())
 # the real primary its edit sizes correlate with ablation importance at ρ = {glue:text}`rho_fc1_symbiote:.2f`
 # (direct optimisation of one diff per digit: {glue:text}`rho_fc1_direct:.2f`).
 #
-# **One run of many.** Each verdict above rests on one seed, and several margins in the table are small.
+# **One run of many.** Each verdict above rests on one seed, and several distances in the table are small.
 # {doc}`08_replication` repeats every measurement of this section over {glue:text}`08_replication.ipynb::rep_n:d` independent chains (primaries,
 # symbiotes, editors, size sweep and planted circuits all retrained per seed) and decides the verdicts on 95 %
 # intervals over seeds. The verdicts that change: {glue:text}`08_replication.ipynb::rep_changed:s`. The {doc}`../book/claims` page quotes those.

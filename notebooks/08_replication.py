@@ -39,44 +39,69 @@ if "google.colab" in sys.modules:
 # chapters 2–6 trained with their defaults, so its networks are reused, not retrained. The measurements are those of
 # chapters 5 and 6, taken the same way on the 10 000 test images.
 #
-# **The interval.** For a number measured once per chain, $x_1, \dots, x_N$, we report the mean $\bar x$ and the
-# 95 % **Student t interval over seeds**, $\bar x \pm t_{0.975,\,N-1}\, s / \sqrt N$ with $s$ the sample standard
-# deviation. It treats the chains as independent draws of the same random experiment, which they are by
-# construction. We prefer it to a bootstrap over seeds: with five values a bootstrap's percentiles take only a few
-# distinct values and are too narrow, while the t interval is exact for normal spread and widens honestly when $N$
-# is small. A number that is the same in every chain (e.g. a forget accuracy of 0 %) gets a zero-width interval.
+# **Intervals that stay in range.** For a number measured once per chain, $x_1, \dots, x_N$, we report the mean
+# $\bar x$ and a 95 % interval over seeds, which treats the chains as independent draws of the same random
+# experiment (they are, by construction). Which interval depends on the number (`symbiote_lite.stats`):
 #
-# **Verdicts on intervals** (fixed before the numbers, like chapter 6's rules). Each rule of chapter 6 is a set of
-# threshold tests on numbers and a map from the tests' outcomes to *supported*, *partly* or *not supported*. On an
-# interval, a test passes when the whole interval lies on the passing side of its threshold, fails when it lies on
-# the failing side, and is undecided when the interval contains the threshold. The claim's verdict is the one the
-# rule gives for every way the undecided tests could turn out; if they could lead to different verdicts, the verdict
-# is **inconclusive at N seeds**. The tests are chapter 6's, on these numbers:
+# - A **rate** (a forget accuracy: the share of a digit's test images still recognised) gets a **Wilson score
+#   interval** on an effective number of images: all seeds' images, divided by how much more the rate varies
+#   between seeds than sampling the images alone would make it vary. A Student t interval would be wrong here: a
+#   forget accuracy that is 0 in most runs gives a t interval reaching below 0 %, and one that is 0 in every run a
+#   zero-width interval, as if the images could hide nothing. When no seed recognises a single image of the digit,
+#   the Wilson interval is [0, u] with u > 0: the rate that this many images could still hide.
+# - Any other number with a **bounded range** (an AUROC, a correlation, a difference of correlations, a retain
+#   drop in points) gets the Student t interval of its values mapped onto the real line by a scaled logit (for a
+#   correlation this is Fisher's z), mapped back; a **ratio** gets the t interval of its logarithm. Far from the
+#   bounds these are the ordinary $\bar x \pm t_{0.975,\,N-1}\, s / \sqrt N$; near a bound they stay inside it. We
+#   prefer t intervals to a bootstrap over seeds: with five values a bootstrap's percentiles are too narrow.
 #
-# 1. **Digit 3**: forget ≤ 0.5 % and retain drop ≤ 0.3 points, each on both primaries (*partly*: forget only).
-# 2. **Learning time**: ratio of training times ≥ 2 (*supported*), ≥ 1 (*partly*).
-# 3. **Polysemanticity**: pruned minus dense classes per neuron > 0, dense minus pruned selectivity > 0, over all
-#    live hidden neurons (both: *supported*; one: *partly*). Chapter 3's permutation test compares neurons within
-#    one run; here the unit of replication is the run.
-# 4. **Compression**: half-size minus largest symbiote's ρ, minus the chance spread, > 0 in fc1 and in conv2 (both:
-#    *supported*; one: *partly*).
-# 5. **Weights vs activations**: steering minus weights, mean forget and mean retain drop, "better" above +0.1 point
-#    and "worse" below −0.1 (*supported* if better on one and worse on neither, *not supported* if better on neither).
-# 6. **Features and circuits**: planted monosemantic AUROC ≥ 0.9, planted polysemantic AUROC ≥ 0.9, fc1 ρ minus its
-#    chance level (97.5 % quantile) > 0 (all three: *supported*; one or two: *partly*).
+# **Tests with a smallest effect of interest.** Each rule is a set of tests on these numbers and a map from the
+# tests' outcomes to *supported*, *partly* or *not supported*. A test asks whether a number lies beyond a threshold,
+# and states before any number is seen a **margin**: the smallest effect that would count. Two one-sided tests
+# decide it: it **passes** when "the true value lies on the failing side of the threshold" is rejected, **fails**
+# when "it lies at least the margin beyond the threshold" is rejected (the interval sits inside the margin around
+# no effect, or on the wrong side), and is otherwise **undecided**. A real effect smaller than the margin fails; this
+# is the equivalence-testing reading of Lakens, Scheel & Isager (2018). A target (forget ≤ 0.5 %) has no margin:
+# the target is the effect of interest. With a margin, a number whose true value is no effect fails once enough
+# seeds are run, so *not supported* is reachable, where before it stayed *inconclusive* at any N.
+#
+# **Chance levels** enter as tests, not as thresholds: the fc1 agreement's chance level is a permutation test
+# pooled over seeds (the mean ρ of all chains against the means of one random ranking per chain), and compression
+# is the difference of two agreements, whose chance level is 0, tested on its own spread over seeds.
+#
+# **One family, Holm-corrected.** All tests of the six rules form one family; both one-sided p-values of every test
+# are corrected together by Holm's method (`statsmodels`), so the chance of any wrong pass or fail anywhere in the
+# table is at most {glue:text}`rep_alpha_pct` %. A test can therefore stay undecided although its own 95 % interval
+# excludes its threshold. The claim's verdict is the one its rule gives for every way the undecided tests could
+# turn out; if they could lead to different verdicts, it is **inconclusive at N seeds**, and the table below gives
+# the N at which each undecided test would be decided if its mean and spread held. The tests, fixed before the
+# numbers:
+#
+# 1. **Digit 3**: forget ≤ 0.5 % and retain drop ≤ 0.3 points, each on both primaries (targets; *partly*: forget
+#    only).
+# 2. **Learning time**: ratio of training times ≥ 2 (*supported*), ≥ 1 (*partly*) (targets).
+# 3. **Polysemanticity**: pruned minus dense classes per neuron > 0 (margin 0.25 classes), dense minus pruned
+#    selectivity > 0 (margin 0.025), over all live hidden neurons (both pass: *supported*; one: *partly*). Chapter
+#    3's permutation test compares neurons within one run; here the unit of replication is the run.
+# 4. **Compression**: half-size minus largest symbiote's ρ > 0 in fc1 and in conv2 (margin 0.1 each: Cohen's "small"
+#    correlation; both: *supported*; one: *partly*).
+# 5. **Weights vs activations**: steering minus weights > 0 in mean forget and in mean retain drop (margin 0.1
+#    point each; both: *supported*; one: *partly*).
+# 6. **Features and circuits**: planted monosemantic AUROC ≥ 0.9, planted polysemantic AUROC ≥ 0.9 (targets), fc1 ρ
+#    above chance (pooled permutation test; margin 0.1) (all three: *supported*; one or two: *partly*).
 
 # %% tags=["parameters"]
 N_SEEDS = 5  # independent chains ...
 # ... with seeds FIRST_SEED, FIRST_SEED + 1, ... (0: the first chain is
 # chapters 2-6's own run)
 FIRST_SEED = 0
-LEVEL = 0.95  # coverage of the Student t interval over seeds
+LEVEL = 0.95  # coverage of the intervals over seeds
 
 # %%
 from symbiote_lite.params import check_range
 
-N_SEEDS = check_range("N_SEEDS", N_SEEDS, 2, 50, integer=True)
-FIRST_SEED = check_range("FIRST_SEED", FIRST_SEED, 0, 2**31 - 51,
+N_SEEDS = check_range("N_SEEDS", N_SEEDS, 2, 500, integer=True)
+FIRST_SEED = check_range("FIRST_SEED", FIRST_SEED, 0, 2**31 - 501,
                          integer=True)
 LEVEL = check_range("LEVEL", LEVEL, 0.5, 0.999)
 
@@ -92,7 +117,7 @@ from symbiote_lite.metrics import (  # chapter 5's targets
     DROP_TARGET,
     FORGET_TARGET,
 )
-from symbiote_lite.report import glue as glue_raw
+from symbiote_lite.report import glue_all, plain
 from symbiote_lite.runtime import progress_bar
 
 device = default_device()
@@ -100,25 +125,16 @@ seeds = list(range(FIRST_SEED, FIRST_SEED + N_SEEDS))
 chains = [R.load_or_run_chain(R.ChainConfig(seed=seed), device)
           for seed in progress_bar(seeds, desc="chains")]
 stats = R.summarise_chains(chains, LEVEL)
-verdicts = R.verdicts(stats)
-single = [R.verdicts(R.point_stats(R.claim_numbers(c))) for c in chains]
+decisions = R.decide_claims(stats)
+verdicts = decisions.verdicts
+single = [R.point_verdicts(R.claim_numbers(c)) for c in chains]
 print(f"device: {device.type}; seeds {seeds}; {R.ChainConfig()}")
+glue_all(R.replication_glue(decisions, single[0], LEVEL))
 
 
 def glue(name: str, value) -> None:
-    """Glue a plain Python value (numpy scalars print as np.float64(...),
-    which MyST cannot format)."""
-    glue_raw(name, value.item() if hasattr(value, "item") else value)
-
-
-glue("rep_n", N_SEEDS)
-glue("rep_level", round(100 * LEVEL))
-for key, s in stats.items():
-    for part in ("mean", "low", "high"):
-        glue(f"rep_{key}_{part}", s[part])
-for claim, verdict in verdicts.items():
-    glue(f"rep_verdict_{claim}", verdict)
-    glue(f"rep_single_{claim}", single[0][claim])
+    """Glue one plain Python value."""
+    glue_all({name: plain(value)})
 
 # %% [markdown]
 # ## What one chain costs
@@ -144,52 +160,24 @@ timing
 #
 # ## Every number of the claims table, per seed
 #
-# Per-seed values, their mean and the {glue:text}`rep_level` % Student t interval over the
-# {glue:text}`rep_n` seeds. Percentages (%) and points are as in chapters 5 and 6; "gain" rows are the differences
-# the verdict rules test (see above), and the "chance" and "spread" rows are the reference levels they use.
+# Per-seed values, their mean and the {glue:text}`rep_level` % interval over the {glue:text}`rep_n` seeds (the
+# last column says which interval: Wilson for rates, t on the logit or log scale for bounded numbers and ratios).
+# Percentages (%) and points are as in chapters 5 and 6; differences are those the rules test (see above).
 
 # %%
-LABELS = {
-    "digit3_forget_dense": "digit 3 forget, dense (%)",
-    "digit3_forget_pruned": "digit 3 forget, pruned (%)",
-    "digit3_drop_dense": "digit 3 retain drop, dense (points)",
-    "digit3_drop_pruned": "digit 3 retain drop, pruned (points)",
-    "train_ratio": "training time, symbiote / primary",
-    "poly_classes_dense": "classes per neuron, dense",
-    "poly_classes_pruned": "classes per neuron, pruned",
-    "poly_classes_gain": "gain: classes, pruned − dense",
-    "poly_sel_dense": "selectivity, dense",
-    "poly_sel_pruned": "selectivity, pruned",
-    "poly_sel_gain": "gain: selectivity, dense − pruned",
-    "compression_gain_fc1": "ρ half − ρ largest, fc1",
-    "compression_spread_fc1": "chance spread, fc1",
-    "compression_fc1": "gain: fc1 beyond chance spread",
-    "compression_gain_conv2": "ρ half − ρ largest, conv2",
-    "compression_spread_conv2": "chance spread, conv2",
-    "compression_conv2": "gain: conv2 beyond chance spread",
-    "weights_forget": "weights: mean forget (%)",
-    "steering_forget": "steering: mean forget (%)",
-    "weights_forget_gain": "gain: forget, steering − weights",
-    "weights_drop": "weights: mean retain drop (points)",
-    "steering_drop": "steering: mean retain drop (points)",
-    "weights_drop_gain": "gain: drop, steering − weights",
-    "planted_mono_auroc": "planted mono AUROC, symbiote",
-    "planted_poly_auroc": "planted poly AUROC, symbiote",
-    "planted_mono_auroc_ablation": "planted mono AUROC, ablation",
-    "planted_poly_auroc_ablation": "planted poly AUROC, ablation",
-    "rho_fc1_symbiote": "ρ fc1, symbiote",
-    "rho_fc1_direct": "ρ fc1, direct optimisation",
-    "rho_fc1_chance": "ρ fc1, chance (97.5 %)",
-    "rho_fc1_above_chance": "gain: ρ fc1 − chance",
-    "rho_conv2_symbiote": "ρ conv2, symbiote",
-}
-numbers_df = pd.DataFrame(
-    {LABELS[k]: {**{f"seed {s}": v for s, v in
-                    zip(seeds, stats[k]["values"], strict=True)},
-                 "mean": stats[k]["mean"], "low": stats[k]["low"],
-                 "high": stats[k]["high"]} for k in LABELS}
-).T
-print(numbers_df.round(3).to_string())
+print(R.numbers_table(stats, seeds).to_string())
+
+# %% [markdown]
+# ## Every test of the rules
+#
+# Each test with its threshold and margin, the number's mean and interval, the two one-sided p-values after Holm's
+# correction over all {glue:text}`rep_n_hypotheses` hypotheses of the {glue:text}`rep_n_tests` tests, the outcome
+# at the family-wise level of {glue:text}`rep_alpha_pct` %, and for an undecided test the number of seeds at which
+# it would be decided if its mean and spread held (at the Bonferroni level, which Holm never asks more than).
+
+# %%
+with pd.option_context("display.width", 250, "display.max_colwidth", 70):
+    print(decisions.tests_table().round(4).to_string(index=False))
 
 # %% [markdown]
 # ## Verdicts: one run against N runs
@@ -215,10 +203,13 @@ with pd.option_context("display.width", 200):
 # NBVAL_CHECK_OUTPUT
 allowed = {"supported", "partly", "not supported",
            f"inconclusive at {N_SEEDS} seeds"}
+outside = R.out_of_range(stats)
 print(f"{len(chains)} independent chains, every claim has one of the four "
-      f"verdicts: {set(verdicts.values()) <= allowed}")
+      f"verdicts: {set(verdicts.values()) <= allowed}; every interval "
+      f"inside its number's range: {not outside}")
 assert (len({c['seed'] for c in chains}) == N_SEEDS
-        and set(verdicts.values()) <= allowed)
+        and set(verdicts.values()) <= allowed), verdicts
+assert not outside, outside
 
 # %% [markdown]
 # **Table.** Single-run verdicts of each chain and the verdict on the {glue:text}`rep_level` % intervals over all
@@ -233,12 +224,11 @@ plt.show()
 
 # %% [markdown]
 # **Figure.** The numbers behind four verdicts, one dot per chain (colour = seed), the black bar at the mean and, to
-# its right, the {glue:text}`rep_level` % interval over seeds; dashed lines are the rules' thresholds. From left to
-# right: AUROC with which the symbiote's per-unit diff sizes (and, for reference, ablation) find the planted
-# circuits; mean Spearman ρ between fc1 edit size and ablation importance on the real primary, for the symbiote, the
-# direct-optimisation reference and the 97.5 % chance level; steering minus weights in mean forget accuracy (%) and
-# in mean retain drop (points), > +0.1 meaning weights better; half-size minus largest symbiote's ρ beyond the chance
-# spread, per layer.
+# its right, the {glue:text}`rep_level` % interval over seeds; dashed lines are the rules' thresholds and margins.
+# From left to right: AUROC with which the symbiote's per-unit diff sizes (and, for reference, ablation) find the
+# planted circuits; mean Spearman ρ between fc1 edit size and ablation importance on the real primary, for the
+# symbiote and the direct-optimisation reference (chance: 0); steering minus weights in mean forget accuracy (%) and
+# in mean retain drop (points), > 0 meaning weights better; half-size minus largest symbiote's ρ, per layer.
 
 # %% [markdown]
 # ## Chapter 5's targets on the seed mean
@@ -307,30 +297,34 @@ plt.show()
 #
 # ## What replication changes
 #
-# On the intervals over {glue:text}`rep_n` seeds, the claim about digit 3 is {glue:text}`rep_verdict_digit3`,
-# polysemanticity is {glue:text}`rep_verdict_polysemantic` and weights against activations is
-# {glue:text}`rep_verdict_weights` (steering minus weights: forget {glue:text}`rep_weights_forget_gain_mean:+.2f`
-# [{glue:text}`rep_weights_forget_gain_low:+.2f`, {glue:text}`rep_weights_forget_gain_high:+.2f`] points of %, retain
-# drop {glue:text}`rep_weights_drop_gain_mean:+.2f` [{glue:text}`rep_weights_drop_gain_low:+.2f`,
-# {glue:text}`rep_weights_drop_gain_high:+.2f`] points). The learning-time claim is {glue:text}`rep_verdict_slower`
-# (ratio {glue:text}`rep_train_ratio_mean:.1f` [{glue:text}`rep_train_ratio_low:.1f`,
-# {glue:text}`rep_train_ratio_high:.1f`]). Compression is {glue:text}`rep_verdict_compression`: beyond its chance
-# spread, the half-size symbiote's gain in agreement is {glue:text}`rep_compression_fc1_mean:+.3f`
-# [{glue:text}`rep_compression_fc1_low:+.3f`, {glue:text}`rep_compression_fc1_high:+.3f`] in fc1 and
-# {glue:text}`rep_compression_conv2_mean:+.3f` [{glue:text}`rep_compression_conv2_low:+.3f`,
-# {glue:text}`rep_compression_conv2_high:+.3f`] in conv2. Features and circuits is {glue:text}`rep_verdict_circuits`:
-# the planted monosemantic circuits are found with AUROC {glue:text}`rep_planted_mono_auroc_mean:.3f`
-# [{glue:text}`rep_planted_mono_auroc_low:.3f`, {glue:text}`rep_planted_mono_auroc_high:.3f`] against the threshold
-# 0.9, the polysemantic ones with {glue:text}`rep_planted_poly_auroc_mean:.3f`
-# [{glue:text}`rep_planted_poly_auroc_low:.3f`, {glue:text}`rep_planted_poly_auroc_high:.3f`], and fc1 agreement
-# minus its chance level is {glue:text}`rep_rho_fc1_above_chance_mean:+.3f`
-# [{glue:text}`rep_rho_fc1_above_chance_low:+.3f`, {glue:text}`rep_rho_fc1_above_chance_high:+.3f`].
+# On the intervals over {glue:text}`rep_n` seeds, with the {glue:text}`rep_n_tests` tests Holm-corrected as one
+# family: the claim about digit 3 is {glue:text}`rep_verdict_digit3` and polysemanticity is
+# {glue:text}`rep_verdict_polysemantic`. Weights against activations is {glue:text}`rep_verdict_weights` (steering
+# minus weights: forget {glue:text}`rep_weights_forget_gain_mean:+.2f` [{glue:text}`rep_weights_forget_gain_low:+.2f`,
+# {glue:text}`rep_weights_forget_gain_high:+.2f`] points of %, retain drop {glue:text}`rep_weights_drop_gain_mean:+.2f`
+# [{glue:text}`rep_weights_drop_gain_low:+.2f`, {glue:text}`rep_weights_drop_gain_high:+.2f`] points; seeds to
+# decide: {glue:text}`rep_to_decide_weights`). The learning-time claim is {glue:text}`rep_verdict_slower` (ratio
+# {glue:text}`rep_train_ratio_mean:.1f` [{glue:text}`rep_train_ratio_low:.1f`, {glue:text}`rep_train_ratio_high:.1f`];
+# seeds to decide: {glue:text}`rep_to_decide_slower`). Compression is {glue:text}`rep_verdict_compression`: the
+# half-size symbiote's agreement minus the largest one's is {glue:text}`rep_compression_gain_fc1_mean:+.3f`
+# [{glue:text}`rep_compression_gain_fc1_low:+.3f`, {glue:text}`rep_compression_gain_fc1_high:+.3f`] in fc1 and
+# {glue:text}`rep_compression_gain_conv2_mean:+.3f` [{glue:text}`rep_compression_gain_conv2_low:+.3f`,
+# {glue:text}`rep_compression_gain_conv2_high:+.3f`] in conv2, against a margin of 0.1 (seeds to decide:
+# {glue:text}`rep_to_decide_compression`). Features and circuits is {glue:text}`rep_verdict_circuits`: the planted
+# monosemantic circuits are found with AUROC {glue:text}`rep_planted_mono_auroc_mean:.3f`
+# [{glue:text}`rep_planted_mono_auroc_low:.3f`, {glue:text}`rep_planted_mono_auroc_high:.3f`] against the target 0.9,
+# the polysemantic ones with {glue:text}`rep_planted_poly_auroc_mean:.3f` [{glue:text}`rep_planted_poly_auroc_low:.3f`,
+# {glue:text}`rep_planted_poly_auroc_high:.3f`], and the fc1 agreement is {glue:text}`rep_rho_fc1_symbiote_mean:.3f`
+# [{glue:text}`rep_rho_fc1_symbiote_low:.3f`, {glue:text}`rep_rho_fc1_symbiote_high:.3f`] against chance 0 and a
+# margin of 0.1.
 #
-# The {doc}`../book/claims` page now takes its numbers and verdicts from this chapter. The verdicts that differ from
+# The {doc}`../book/claims` page takes its numbers and verdicts from this chapter. The verdicts that differ from
 # chapter 6's single run: {glue:text}`rep_changed`. An "inconclusive" verdict is a result, not a gap: it says that
-# {glue:text}`rep_n` runs cannot tell which side of its threshold the claim lies on, and how many more would be needed
-# depends on how close the mean sits to it. Three caveats. A t interval is symmetric, so for a number bounded at
-# zero (a forget accuracy that is 0 in most runs) its lower end can fall below zero. The learning-time ratio compares
-# wall times measured whenever each network was trained on a shared machine; its spread is the machine's as much as
-# the method's. And the chains share everything but the seed: the architecture, the recipes and the test set, so the intervals say how
-# much the results depend on the draw, not how they would change with another design.
+# {glue:text}`rep_n` runs cannot yet tell whether the effect is there or smaller than the margin, and the tests table
+# says how many seeds would, if the means and spreads held (`make replication N_SEEDS=…` runs them; with the
+# chains in parallel over Dask workers it takes about one chain's time per worker and seed). Two caveats. The
+# learning-time ratio compares wall times measured whenever each network was trained on a shared machine; its
+# spread is the machine's as much as the method's. And the chains share everything but the seed: the
+# architecture, the recipes and the test set, so the intervals say how much the results depend on the draw, not
+# how they would change with another design. The margins are choices, stated before the numbers; a reader who
+# would set another can rerun the tests with it (`symbiote_lite.replication.CLAIM_TESTS`).

@@ -3,6 +3,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
+from symbiote_lite.replication import ALL_TESTS
 from symbiote_lite.style import use_book_style
 
 use_book_style()
@@ -69,29 +70,38 @@ def per_digit_spread(per_digit: dict, targets: dict, axes=None):
 
 
 # The spread behind the claims table's headline numbers: {panel: {label: (stats key, draw its interval)}}, and the
-# rules' thresholds per panel.
+# rules' thresholds and margins per panel (``replication.CLAIM_TESTS``).
 CLAIM_PANELS = {
     "planted circuits: AUROC": {"mono": ("planted_mono_auroc", True), "poly": ("planted_poly_auroc", True),
                                 "mono, ablation": ("planted_mono_auroc_ablation", False),
                                 "poly, ablation": ("planted_poly_auroc_ablation", False)},
-    "fc1: ρ with ablation": {"symbiote": ("rho_fc1_symbiote", True), "direct": ("rho_fc1_direct", True),
-                             "chance (97.5 %)": ("rho_fc1_chance", False)},
+    "fc1: ρ with ablation": {"symbiote": ("rho_fc1_symbiote", True), "direct": ("rho_fc1_direct", True)},
     "steering − weights: forget": {"forget (%)": ("weights_forget_gain", True)},
     "steering − weights: drop": {"retain drop (points)": ("weights_drop_gain", True)},
-    "compression: gain − chance spread": {"fc1": ("compression_fc1", True), "conv2": ("compression_conv2", True)},
+    "compression: ρ half − ρ largest": {"fc1": ("compression_gain_fc1", True),
+                                        "conv2": ("compression_gain_conv2", True)},
 }
-CLAIM_REFERENCES = {"planted circuits: AUROC": [(0.9, "0.9")],
-                    "steering − weights: forget": [(0.1, "+0.1"), (-0.1, "−0.1")],
-                    "steering − weights: drop": [(0.1, "+0.1"), (-0.1, "−0.1")],
-                    "compression: gain − chance spread": [(0.0, "0")]}
+def claim_references() -> dict[str, list[tuple[float, str]]]:
+    """Per panel of ``CLAIM_PANELS``, the threshold and margin of every test that reads one of its numbers."""
+    out = {}
+    for title, groups in CLAIM_PANELS.items():
+        keys = {key for key, _ in groups.values()}
+        lines = {}
+        for t in ALL_TESTS:
+            if t.number in keys:
+                lines[t.threshold] = f"{t.threshold:g}"
+                if t.margin:
+                    lines[t.fail_boundary] = f"margin {t.margin:g}"
+        out[title] = sorted(lines.items())
+    return out
 
 
 def claims_spread(stats: dict, seeds: list | None = None, axes=None):
     """``seed_spread`` of ``CLAIM_PANELS`` from ``replication.summarise_chains``' ``stats`` (per-seed ``values``,
-    interval ``low``/``high``), with the thresholds of ``CLAIM_REFERENCES``."""
+    interval ``low``/``high``), with the thresholds and margins of ``claim_references``."""
     panels = {title: {label: stats[key]["values"] for label, (key, _) in groups.items()}
               for title, groups in CLAIM_PANELS.items()}
     intervals = {title: {label: (stats[key]["low"], stats[key]["high"])
                          for label, (key, with_interval) in groups.items() if with_interval}
                  for title, groups in CLAIM_PANELS.items()}
-    return seed_spread(panels, intervals, CLAIM_REFERENCES, axes=axes, seeds=seeds)
+    return seed_spread(panels, intervals, claim_references(), axes=axes, seeds=seeds)

@@ -4,18 +4,17 @@ A **chain** is the book's whole pipeline under one seed: dense primary -> BIMT-p
 both -> steering editor -> direct-optimisation reference -> size sweep -> planted circuits, each network cached
 under its own seed (``seed = 0`` is exactly what chapters 2-6 train with their defaults, so that chain reuses their
 artifacts). ``run_chain`` takes the measurements behind every number of the claims table with chapter 6's own
-stage functions (``stages``) and ``load_or_run_chain`` caches them as one small artifact. The same rules decide a
-single run (``single_run_claims``, chapter 6) and the intervals over seeds (``verdicts``, chapter 8).
+stage functions (``stages``) and ``load_or_run_chain`` caches them as one small artifact; ``cluster.run_chains``
+fans chains out over Dask workers.
 
-Across chains, every number gets a mean and a 95 % **Student t interval over seeds**
-(``mean ± t_{0.975, N-1} · s / √N``, ``t_interval``). A verdict rule is written as threshold **tests** on such
-numbers and a **rule** that maps the tests' outcomes to a verdict. With an interval in place of one number a test
-can be undecided (the interval straddles its threshold); ``decide`` tries every outcome the intervals allow and
-returns the verdict when they all agree, else ``"inconclusive at N seeds"``.
+Across chains every number of ``NUMBERS`` gets a mean and a 95 % interval that stays in its range
+(``summarise_chains``; ``stats`` says which interval and why). Each claim's rule is a list of ``stats.MarginTest``
+(number, passing side, threshold, smallest effect of interest) and a map from their outcomes to a verdict
+(``CLAIM_TESTS``). ``decide_claims`` runs all tests as one Holm-corrected family; an undecided test may take
+either outcome, and a claim whose verdict depends on it is ``"inconclusive at N seeds"``. One run
+(``single_run_claims``, chapter 6) is decided by the same tests on its point values (``point_verdicts``).
 """
 
-import argparse
-import functools
 import itertools
 import math
 import time
@@ -29,71 +28,26 @@ from symbiote_lite import stages
 from symbiote_lite.artifacts import load_or_build
 from symbiote_lite.data import load_mnist
 from symbiote_lite.metrics import DROP_TARGET, FORGET_TARGET, N_DIGITS
-from symbiote_lite.runtime import default_device
 from symbiote_lite.stages import CircuitsConfig
+from symbiote_lite.stats import (
+    ALPHA,
+    FAIL,
+    MAX_SEEDS,
+    PASS,
+    UNDECIDED,
+    MarginTest,
+    Scale,
+    bounded_interval,
+    evaluate,
+    pooled_null,
+    rate_interval,
+)
 
 INCONCLUSIVE = "inconclusive"
 # a chain's cache file name; it changes with the layout of the record, so a record of another layout is never read
-ARTIFACT = "chain-2"
+ARTIFACT = "chain-3"
 FORGET_TARGET_PCT = 100 * FORGET_TARGET  # chapter 5's targets in the claims table's units (percent, points)
 DROP_TARGET_POINTS = 100 * DROP_TARGET
-
-# --- intervals over seeds ----------------------------------------------------------------------------------------
-
-
-def student_t_cdf(x: float, df: int, n_grid: int = 4000) -> float:
-    """P(T ≤ x) for Student's t with ``df`` degrees of freedom (Simpson's rule on the density; ~1e-9 accurate)."""
-    if df < 1:
-        raise ValueError(f"df={df} must be at least 1")
-    log_c = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
-    pdf = lambda t: math.exp(log_c - (df + 1) / 2 * math.log1p(t * t / df))
-    a = abs(x)
-    if a == 0:
-        return 0.5
-    # substitute t = a·u on [0, 1]: smooth integrand, fixed grid
-    h = 1.0 / n_grid
-    total = pdf(0) + pdf(a)
-    for i in range(1, n_grid):
-        total += (4 if i % 2 else 2) * pdf(a * i * h)
-    half = total * h / 3 * a
-    return 0.5 + half if x > 0 else 0.5 - half
-
-
-@functools.lru_cache(maxsize=256)
-def student_t_quantile(p: float, df: int) -> float:
-    """The p-quantile of Student's t with ``df`` degrees of freedom (bisection on ``student_t_cdf``)."""
-    if not 0 < p < 1:
-        raise ValueError(f"p={p} must lie in (0, 1)")
-    if p < 0.5:
-        return -student_t_quantile(1 - p, df)
-    lo, hi = 0.0, 1.0
-    while student_t_cdf(hi, df) < p:
-        lo, hi = hi, 2 * hi
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if student_t_cdf(mid, df) < p else (lo, mid)
-    return (lo + hi) / 2
-
-
-def t_interval(values, level: float = 0.95) -> dict:
-    """Mean and two-sided Student t interval over independent runs: ``mean ± t_{(1+level)/2, n-1} · s / √n``.
-
-    Returns ``{"n", "mean", "sd", "low", "high", "values"}``; with one value the interval is that value (no spread
-    can be estimated; the caller should not call it an interval). NaN values are refused.
-    """
-    vals = [float(v) for v in values]
-    if not vals:
-        raise ValueError("t_interval needs at least one value")
-    if any(math.isnan(v) for v in vals):
-        raise ValueError(f"t_interval got NaN among {vals}")
-    n = len(vals)
-    mean = sum(vals) / n
-    if n == 1:
-        return {"n": 1, "mean": mean, "sd": float("nan"), "low": mean, "high": mean, "values": vals}
-    sd = math.sqrt(sum((v - mean) ** 2 for v in vals) / (n - 1))
-    half = student_t_quantile((1 + level) / 2, n - 1) * sd / math.sqrt(n)
-    return {"n": n, "mean": mean, "sd": sd, "low": mean - half, "high": mean + half, "values": vals}
-
 
 # --- verdicts on intervals ---------------------------------------------------------------------------------------
 
@@ -116,82 +70,248 @@ class Test:
 
 
 def decide(tests: list[Test], rule: Callable[[dict[str, int]], str], n: int | None = None) -> str:
-    """The verdict of ``rule`` on the tests' levels when every level the intervals allow gives the same verdict;
-    otherwise ``"inconclusive at n seeds"`` (``"inconclusive"`` without ``n``). A test whose interval is one point
-    has one level, so ``decide`` on point values is the single-run rule."""
-    names = [t.name for t in tests]
-    combos = itertools.product(*(t.possible() for t in tests))
+    """``decide_levels`` on the levels every ``Test``'s interval allows (chapter 9's rule)."""
+    return decide_levels({t.name: t.possible() for t in tests}, rule, n)
+
+
+def decide_levels(possible: dict[str, list[int]], rule: Callable[[dict[str, int]], str],
+                  n: int | None = None) -> str:
+    """The verdict of ``rule`` when every combination of the levels the tests can still take gives the same
+    verdict; otherwise ``"inconclusive at n seeds"`` (``"inconclusive"`` without ``n``). A decided test has one
+    level, so on point values this is the single-run rule."""
+    names = list(possible)
+    combos = itertools.product(*(possible[k] for k in names))
     verdicts = {rule(dict(zip(names, combo, strict=True))) for combo in combos}
     if len(verdicts) == 1:
         return verdicts.pop()
     return f"{INCONCLUSIVE} at {n} seeds" if n is not None else INCONCLUSIVE
 
 
-def claim_tests(stats: dict[str, dict]) -> dict[str, tuple[list[Test], Callable]]:
-    """The six rules of the claims page as (tests, rule), on ``stats`` {number: t_interval(...)} (keys of
-    ``claim_numbers``). The same thresholds as chapter 6's single-run rules."""
-
-    def t(name, level, *thresholds):
-        return Test(name, stats[name]["low"], stats[name]["high"], level, thresholds)
-
-    def digit3(lv):
-        forget = lv["digit3_forget_dense"] and lv["digit3_forget_pruned"]
-        drop = lv["digit3_drop_dense"] and lv["digit3_drop_pruned"]
-        return "supported" if forget and drop else "partly" if forget else "not supported"
-
-    def slower(lv):
-        return ["not supported", "partly", "supported"][lv["train_ratio"]]
-
-    def poly(lv):
-        return ["not supported", "partly", "supported"][lv["poly_classes_gain"] + lv["poly_sel_gain"]]
-
-    def compression(lv):
-        return ["not supported", "partly", "supported"][lv["compression_fc1"] + lv["compression_conv2"]]
-
-    def weights(lv):  # levels: 0 worse, 1 equal, 2 better (steering − weights, > 0.1 = weights better)
-        better = sum(lv[k] == 2 for k in ("weights_forget_gain", "weights_drop_gain"))
-        worse = sum(lv[k] == 0 for k in ("weights_forget_gain", "weights_drop_gain"))
-        return "supported" if better and not worse else "not supported" if not better else "partly"
-
-    def circuits(lv):
-        passed = lv["planted_mono_auroc"] + lv["planted_poly_auroc"] + lv["rho_fc1_above_chance"]
-        return ["not supported", "partly", "partly", "supported"][passed]
-
-    three = lambda x: 0 if x < -0.1 else 2 if x > 0.1 else 1
-    at_most = lambda c: lambda x: x <= c
-    above = lambda c: lambda x: x > c
-    at_least = lambda c: lambda x: x >= c
-    return {
-        "digit3": ([t(f"digit3_{q}_{p}", at_most(c), c) for q, c in (("forget", FORGET_TARGET_PCT),
-                                                                     ("drop", DROP_TARGET_POINTS))
-                    for p in ("dense", "pruned")], digit3),
-        "slower": ([t("train_ratio", lambda x: 2 if x >= 2 else 1 if x >= 1 else 0, 1, 2)], slower),
-        "polysemantic": ([t("poly_classes_gain", above(0), 0), t("poly_sel_gain", above(0), 0)], poly),
-        "compression": ([t("compression_fc1", above(0), 0), t("compression_conv2", above(0), 0)], compression),
-        "weights": ([t("weights_forget_gain", three, -0.1, 0.1), t("weights_drop_gain", three, -0.1, 0.1)], weights),
-        "circuits": ([t("planted_mono_auroc", at_least(0.9), 0.9), t("planted_poly_auroc", at_least(0.9), 0.9),
-                      t("rho_fc1_above_chance", above(0), 0)], circuits),
-    }
+# --- the claims table's rules --------------------------------------------------------------------------------------
+# Each claim: its tests (``stats.MarginTest``: number, passing side, threshold, smallest effect of interest) and a
+# rule from the tests' outcomes (1 pass, 0 fail) to a verdict. Fixed before any number was seen; chapter 6's single
+# run, chapter 8's intervals and the claims page all decide with these.
 
 
-def margins(numbers: dict[str, float]) -> dict[str, float]:
-    """Per claim, how far one run's deciding numbers lie from their nearest threshold (in each test's units): a
-    small margin means another seed or machine could give the other verdict."""
-    out = {}
-    for claim, (tests, _) in claim_tests(point_stats(numbers)).items():
-        out[claim] = min(abs(numbers[test.name] - c) for test in tests for c in test.thresholds)
+def _count_rule(*verdicts_by_passes):
+    """A rule that counts the passed tests: ``verdicts_by_passes[k]`` is the verdict when k tests pass."""
+    return lambda lv: verdicts_by_passes[sum(lv.values())]
+
+
+def _digit3_rule(lv):
+    forget = lv["digit3_forget_dense"] and lv["digit3_forget_pruned"]
+    drop = lv["digit3_drop_dense"] and lv["digit3_drop_pruned"]
+    return "supported" if forget and drop else "partly" if forget else "not supported"
+
+
+def _slower_rule(lv):
+    return "supported" if lv["train_ratio_2"] else "partly" if lv["train_ratio_1"] else "not supported"
+
+
+RHO_MARGIN = 0.1  # a correlation, or a gain in one, smaller than Cohen's "small" 0.1 is no effect of interest
+CLAIM_TESTS: dict[str, tuple[list[MarginTest], Callable[[dict[str, int]], str]]] = {
+    "digit3": ([MarginTest(f"digit3_{q}_{p}", f"digit3_{q}_{p}", -1, c)
+                for q, c in (("forget", FORGET_TARGET_PCT), ("drop", DROP_TARGET_POINTS)) for p in ("dense", "pruned")],
+               _digit3_rule),
+    "slower": ([MarginTest("train_ratio_2", "train_ratio", 1, 2.0), MarginTest("train_ratio_1", "train_ratio", 1, 1.0)],
+               _slower_rule),
+    "polysemantic": ([MarginTest("poly_classes_gain", "poly_classes_gain", 1, 0.0, 0.25),
+                      MarginTest("poly_sel_gain", "poly_sel_gain", 1, 0.0, 0.025)],
+                     _count_rule("not supported", "partly", "supported")),
+    "compression": ([MarginTest(f"compression_gain_{layer}", f"compression_gain_{layer}", 1, 0.0, RHO_MARGIN)
+                     for layer in ("fc1", "conv2")], _count_rule("not supported", "partly", "supported")),
+    "weights": ([MarginTest(f"weights_{q}_gain", f"weights_{q}_gain", 1, 0.0, 0.1) for q in ("forget", "drop")],
+                _count_rule("not supported", "partly", "supported")),
+    "circuits": ([MarginTest("planted_mono_auroc", "planted_mono_auroc", 1, 0.9),
+                  MarginTest("planted_poly_auroc", "planted_poly_auroc", 1, 0.9),
+                  MarginTest("rho_fc1_symbiote", "rho_fc1_symbiote", 1, 0.0, RHO_MARGIN, null="permutation")],
+                 _count_rule("not supported", "partly", "partly", "supported")),
+}
+ALL_TESTS = [t for tests, _ in CLAIM_TESTS.values() for t in tests]
+N_HYPOTHESES = 2 * len(ALL_TESTS)  # Holm corrects both one-sided hypotheses of every test together
+
+
+@dataclass(frozen=True)
+class Number:
+    """How the claims table shows and bounds one number: label, unit, range (``stats.Scale``), and for a rate
+    (percent of test images) which images it is over: ``"digit3"`` (digit 3's) or ``"all"`` (every digit's)."""
+
+    label: str
+    unit: str = ""
+    scale: Scale = Scale()
+    rate: str | None = None
+    digits: int = 2
+
+
+_PCT, _PTS = Scale(-100, 100), Scale(-200, 200)
+NUMBERS: dict[str, Number] = {
+    "digit3_forget_dense": Number("digit 3 forget, dense", "%", rate="digit3"),
+    "digit3_forget_pruned": Number("digit 3 forget, pruned", "%", rate="digit3"),
+    "digit3_drop_dense": Number("digit 3 retain drop, dense", "points", _PCT),
+    "digit3_drop_pruned": Number("digit 3 retain drop, pruned", "points", _PCT),
+    "train_ratio": Number("training time, symbiote / primary", "×", Scale(0, math.inf), digits=1),
+    "poly_classes_dense": Number("classes per neuron, dense", "", Scale(0, N_DIGITS)),
+    "poly_classes_pruned": Number("classes per neuron, pruned", "", Scale(0, N_DIGITS)),
+    "poly_classes_gain": Number("classes per neuron, pruned − dense", "", Scale(-N_DIGITS, N_DIGITS)),
+    "poly_sel_dense": Number("selectivity, dense", "", Scale(0, 1)),
+    "poly_sel_pruned": Number("selectivity, pruned", "", Scale(0, 1)),
+    "poly_sel_gain": Number("selectivity, dense − pruned", "", Scale(-1, 1), digits=3),
+    "compression_gain_fc1": Number("ρ half − ρ largest, fc1", "", Scale(-2, 2), digits=3),
+    "compression_gain_conv2": Number("ρ half − ρ largest, conv2", "", Scale(-2, 2), digits=3),
+    "weights_forget": Number("weights: mean forget", "%", rate="all"),
+    "steering_forget": Number("steering: mean forget", "%", rate="all"),
+    "weights_forget_gain": Number("forget, steering − weights", "points", _PCT),
+    "weights_drop": Number("weights: mean retain drop", "points", _PCT),
+    "steering_drop": Number("steering: mean retain drop", "points", _PCT),
+    "weights_drop_gain": Number("retain drop, steering − weights", "points", _PTS),
+    "planted_mono_auroc": Number("planted mono AUROC, symbiote", "", Scale(0, 1), digits=3),
+    "planted_poly_auroc": Number("planted poly AUROC, symbiote", "", Scale(0, 1), digits=3),
+    "planted_mono_auroc_ablation": Number("planted mono AUROC, ablation", "", Scale(0, 1), digits=3),
+    "planted_poly_auroc_ablation": Number("planted poly AUROC, ablation", "", Scale(0, 1), digits=3),
+    "rho_fc1_symbiote": Number("ρ fc1, symbiote", "", Scale(-1, 1), digits=3),
+    "rho_fc1_direct": Number("ρ fc1, direct optimisation", "", Scale(-1, 1), digits=3),
+    "rho_conv2_symbiote": Number("ρ conv2, symbiote", "", Scale(-1, 1), digits=3),
+}
+
+
+def number_text(key: str, est: dict) -> str:
+    """``label mean [low, high] unit``, as the claims page shows a deciding number."""
+    spec = NUMBERS[key]
+    f = f"{{:.{spec.digits}f}}"
+    unit = f" {spec.unit}" if spec.unit and spec.unit != "%" else spec.unit
+    return (f"{spec.label} {f.format(est['mean'])}{unit} "
+            f"[{f.format(est['low'])}, {f.format(est['high'])}]")
+
+
+def numbers_table(estimates: dict[str, dict], seeds: list[int]) -> pd.DataFrame:
+    """Every ``NUMBERS`` entry: per-seed values, mean, interval and the interval's method, one row per number."""
+    rows = {}
+    for key, spec in NUMBERS.items():
+        est = estimates[key]
+        label = f"{spec.label} ({spec.unit})" if spec.unit else spec.label
+        rows[label] = {**{f"seed {s}": round(v, 3) for s, v in zip(seeds, est["values"], strict=True)},
+                       "mean": round(est["mean"], 3), "low": round(est["low"], 3), "high": round(est["high"], 3),
+                       "interval": est["method"]}
+    return pd.DataFrame(rows).T
+
+
+def out_of_range(estimates: dict[str, dict]) -> list[str]:
+    """The ``NUMBERS`` whose mean or interval leaves the number's range (a rate: 0-100 %); empty when all stay."""
+    bad = []
+    for key, spec in NUMBERS.items():
+        lo, hi = (0.0, 100.0) if spec.rate else (spec.scale.low, spec.scale.high)
+        est = estimates[key]
+        if not lo <= est["low"] <= est["mean"] <= est["high"] <= hi:
+            bad.append(key)
+    return bad
+
+
+def rule_text(test: MarginTest) -> str:
+    """The test as a line of the rules: passing side, threshold and margin."""
+    sign = ">" if test.side > 0 else "<"
+    unit = NUMBERS[test.number].unit
+    unit = "" if not unit or unit == "×" else f" {unit}" if unit != "%" else " %"
+    margin = f", margin {test.margin:g}{unit}" if test.margin else " (a target: no margin)"
+    null = ", pass side by pooled permutation" if test.null == "permutation" else ""
+    return f"{NUMBERS[test.number].label} {sign} {test.threshold:g}{unit}{margin}{null}"
+
+
+@dataclass
+class Decisions:
+    """The claims table decided on intervals over seeds: every test's row (``stats.evaluate``: p-values, Holm,
+    outcome, seeds to decide) and each claim's verdict."""
+
+    estimates: dict
+    rows: list[dict]
+    verdicts: dict[str, str]
+    alpha: float
+
+    def tests_table(self) -> pd.DataFrame:
+        """One row per test: claim, rule, mean [interval], Holm-adjusted p-values, outcome, seeds to decide."""
+        claim_of = {t.name: claim for claim, (tests, _) in CLAIM_TESTS.items() for t in tests}
+        tests = {t.name: t for t in ALL_TESTS}
+        out = []
+        for r in self.rows:
+            d = NUMBERS[r["number"]].digits
+            out.append({"claim": claim_of[r["test"]], "test": rule_text(tests[r["test"]]),
+                        "mean [95 % interval]": f"{r['mean']:.{d}f} [{r['low']:.{d}f}, {r['high']:.{d}f}]",
+                        "p pass (Holm)": r["p_pass_holm"], "p fail (Holm)": r["p_fail_holm"],
+                        "outcome": r["outcome"], "seeds to decide": r["seeds_to_decide"]})
+        return pd.DataFrame(out)
+
+    def decider(self, claim: str) -> dict:
+        """The test a claim's verdict turns on: for an inconclusive claim its undecided test closest to a decision
+        (smallest Holm p), otherwise its decided test with the weakest evidence (largest Holm p)."""
+        names = {t.name for t in CLAIM_TESTS[claim][0]}
+        rows = [r for r in self.rows if r["test"] in names]
+        p = lambda r: min(r["p_pass_holm"], r["p_fail_holm"])
+        if self.verdicts[claim].startswith(INCONCLUSIVE):
+            return min((r for r in rows if r["outcome"] == UNDECIDED), key=p)
+        return max((r for r in rows if r["outcome"] != UNDECIDED), key=p)
+
+    def decider_text(self, claim: str) -> str:
+        r = self.decider(claim)
+        return f"{number_text(r['number'], self.estimates[r['number']])} ({r['outcome']})"
+
+    def seeds_to_decide(self, claim: str) -> float | None:
+        """For an inconclusive claim, the largest ``seeds_to_decide`` over its undecided tests (None if decided)."""
+        if not self.verdicts[claim].startswith(INCONCLUSIVE):
+            return None
+        names = {t.name for t in CLAIM_TESTS[claim][0]}
+        return max(r["seeds_to_decide"] for r in self.rows if r["test"] in names and r["outcome"] == UNDECIDED)
+
+
+def decide_claims(estimates: dict[str, dict], alpha: float = ALPHA) -> Decisions:
+    """Every test of ``CLAIM_TESTS`` on the estimates over seeds (``summarise_chains``), Holm-corrected as one
+    family, and each claim's verdict by ``decide_levels`` (an undecided test may take either level)."""
+    rows = evaluate(ALL_TESTS, estimates, alpha)
+    levels = {r["test"]: [1] if r["outcome"] == PASS else [0] if r["outcome"] == FAIL else [0, 1] for r in rows}
+    n = min(estimates[t.number]["n"] for t in ALL_TESTS)
+    verdicts = {claim: decide_levels({t.name: levels[t.name] for t in tests}, rule, n)
+                for claim, (tests, rule) in CLAIM_TESTS.items()}
+    return Decisions(estimates, rows, verdicts, alpha)
+
+
+def seeds_text(n: float | None) -> str:
+    """``Decisions.seeds_to_decide`` as the claims page prints it."""
+    if n is None:
+        return "decided"
+    return f"more than {MAX_SEEDS:,}" if math.isinf(n) else f"{int(n)}"
+
+
+def replication_glue(decisions: Decisions, single: dict[str, str], level: float) -> dict:
+    """Chapter 8's glued values: N, level, family size and level; every number's mean and interval; per claim the
+    verdict on the intervals, the first chain's single-run verdict, the deciding number and the seeds to decide."""
+    n = min(e["n"] for e in decisions.estimates.values())
+    out = {"rep_n": n, "rep_level": round(100 * level), "rep_alpha_pct": 100 * decisions.alpha,
+           "rep_n_tests": len(ALL_TESTS), "rep_n_hypotheses": N_HYPOTHESES}
+    for key in NUMBERS:
+        for part in ("mean", "low", "high"):
+            out[f"rep_{key}_{part}"] = decisions.estimates[key][part]
+    for claim, verdict in decisions.verdicts.items():
+        out |= {f"rep_verdict_{claim}": verdict, f"rep_single_{claim}": single[claim],
+                f"rep_decider_{claim}": decisions.decider_text(claim),
+                f"rep_to_decide_{claim}": seeds_text(decisions.seeds_to_decide(claim))}
     return out
 
 
-def verdicts(stats: dict[str, dict]) -> dict[str, str]:
-    """Each claim's verdict on the intervals in ``stats`` (see ``claim_tests``, ``decide``)."""
-    n = min(s["n"] for s in stats.values())
-    return {claim: decide(tests, rule, n) for claim, (tests, rule) in claim_tests(stats).items()}
+def verdicts(estimates: dict[str, dict], alpha: float = ALPHA) -> dict[str, str]:
+    """Each claim's verdict on the estimates over seeds (``decide_claims``)."""
+    return decide_claims(estimates, alpha).verdicts
 
 
-def point_stats(numbers: dict[str, float]) -> dict[str, dict]:
-    """One chain's numbers as degenerate intervals, so ``verdicts`` gives that run's single-run verdicts."""
-    return {k: {"n": 1, "mean": v, "low": v, "high": v, "values": [v]} for k, v in numbers.items()}
+def point_verdicts(numbers: dict[str, float]) -> dict[str, str]:
+    """One run's verdicts: every test on its point value (``MarginTest.point``), then the claims' rules."""
+    out = {}
+    for claim, (tests, rule) in CLAIM_TESTS.items():
+        out[claim] = rule({t.name: int(t.point(numbers[t.number]) == PASS) for t in tests})
+    return out
+
+
+def distances(numbers: dict[str, float]) -> dict[str, float]:
+    """Per claim, how far one run's deciding numbers lie from the boundary each test turns on (threshold plus
+    margin, in each test's units): a small distance means another seed or machine could give the other verdict."""
+    return {claim: min(t.distance(numbers[t.number]) for t in tests) for claim, (tests, _) in CLAIM_TESTS.items()}
 
 
 # --- one chain ---------------------------------------------------------------------------------------------------
@@ -241,8 +361,8 @@ def half_and_largest(sweep: list[dict]) -> tuple[dict, dict]:
 
 
 def claim_numbers(chain: dict) -> dict[str, float]:
-    """The numbers of the claims table from one chain (percent and points where the table uses them); the verdict
-    rules of ``claim_tests`` read the keys marked by their names (gains, above-chance margins)."""
+    """The numbers of the claims table (``NUMBERS``) from one chain, in percent and points where the table uses
+    them; the tests of ``CLAIM_TESTS`` read the gains (> 0: the claim's direction)."""
     pd_ = chain["per_digit"]
     half, largest = half_and_largest(chain["sweep"])
     w_forget, w_drop = (100 * sum(pd_["dense"][k]) / N_DIGITS for k in ("forget", "retain_drop"))
@@ -256,38 +376,48 @@ def claim_numbers(chain: dict) -> dict[str, float]:
         "train_ratio": chain["sym_seconds"] / chain["primary_seconds"],
         "poly_classes_dense": poly["classes"][0],
         "poly_classes_pruned": poly["classes"][1],
+        "poly_classes_gain": poly["classes"][1] - poly["classes"][0],  # > 0: pruned responds to more classes
         "poly_sel_dense": poly["selectivity"][0],
         "poly_sel_pruned": poly["selectivity"][1],
-        "poly_classes_gain": poly["classes"][1] - poly["classes"][0],  # > 0: pruned responds to more classes
         "poly_sel_gain": poly["selectivity"][0] - poly["selectivity"][1],  # > 0: pruned less selective
         "weights_forget": w_forget,
-        "weights_drop": w_drop,
         "steering_forget": s_forget,
+        "weights_forget_gain": s_forget - w_forget,  # > 0: weights better
+        "weights_drop": w_drop,
         "steering_drop": s_drop,
-        "weights_forget_gain": s_forget - w_forget,  # > 0.1: weights better
         "weights_drop_gain": s_drop - w_drop,
         "planted_mono_auroc": chain["planted"]["mono"]["auroc"],
         "planted_poly_auroc": chain["planted"]["poly"]["auroc"],
         "planted_mono_auroc_ablation": chain["planted"]["mono"]["auroc_ablation"],
         "planted_poly_auroc_ablation": chain["planted"]["poly"]["auroc_ablation"],
         "rho_fc1_symbiote": chain["rho_symbiote"]["fc1"],
-        "rho_conv2_symbiote": chain["rho_symbiote"]["conv2"],
         "rho_fc1_direct": chain["rho_direct"]["fc1"],
-        "rho_fc1_chance": chain["chance"]["fc1"],
-        "rho_fc1_above_chance": chain["rho_symbiote"]["fc1"] - chain["chance"]["fc1"],
+        "rho_conv2_symbiote": chain["rho_symbiote"]["conv2"],
     }
     for layer in ("fc1", "conv2"):
-        gain = half["rho"][layer] - largest["rho"][layer]
-        out[f"compression_gain_{layer}"] = gain
-        out[f"compression_spread_{layer}"] = chain["spread"][layer]
-        out[f"compression_{layer}"] = gain - chain["spread"][layer]  # > 0: larger than chance spread
-    return out
+        out[f"compression_gain_{layer}"] = half["rho"][layer] - largest["rho"][layer]  # > 0: half size agrees more
+    return {k: out[k] for k in NUMBERS}
 
 
 def summarise_chains(chains: list[dict], level: float = 0.95) -> dict[str, dict]:
-    """``t_interval`` over the chains of every ``claim_numbers`` entry."""
+    """Every ``NUMBERS`` entry over the chains: a rate's Wilson interval on the images it is over
+    (``stats.rate_interval``), any other number's t interval on its range (``stats.bounded_interval``). The fc1
+    agreement also carries its null pooled over seeds (``stats.pooled_null`` of each chain's random rankings) for the
+    permutation test of ``CLAIM_TESTS``."""
+    if len({c["seed"] for c in chains}) != len(chains):
+        raise ValueError(f"chains must have distinct seeds, got {[c['seed'] for c in chains]}")
     per = [claim_numbers(c) for c in chains]
-    return {k: t_interval([p[k] for p in per], level) for k in per[0]}
+    out = {}
+    for key, spec in NUMBERS.items():
+        vals = [p[key] for p in per]
+        if spec.rate:
+            trials = [c["test_counts"][3] if spec.rate == "digit3" else sum(c["test_counts"]) for c in chains]
+            out[key] = rate_interval([v / 100 for v in vals], trials, level, scale=100)
+        else:
+            out[key] = bounded_interval(vals, spec.scale, level)
+    draws = [c["null_rho"]["fc1"] for c in chains]
+    out["rho_fc1_symbiote"]["null"] = pooled_null(draws, seed=min(c["seed"] for c in chains))
+    return out
 
 
 def per_digit_targets(chains: list[dict], forget_target: float = FORGET_TARGET,
@@ -310,18 +440,12 @@ def per_digit_targets(chains: list[dict], forget_target: float = FORGET_TARGET,
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m symbiote_lite.replication SEED [SEED ...]``: train and measure the chains of these seeds into the
-    artifact cache (the book's build runs them beside chapters 2-7; chapter 8 then loads them)."""
-    parser = argparse.ArgumentParser(prog="python -m symbiote_lite.replication", description=main.__doc__)
-    parser.add_argument("seeds", nargs="+", type=int, help="chain seeds (non-negative integers)")
-    args = parser.parse_args(argv)
-    bad = [s for s in args.seeds if s < 0]
-    if bad:
-        parser.error(f"seeds {bad} are negative; give non-negative integers, e.g. 1 2 3 4")
-    device = default_device()
-    for seed in args.seeds:
-        chain = load_or_run_chain(ChainConfig(seed=seed), device)
-        print(f"chain of seed {seed}: {chain['seconds']:.0f} s when it was run", flush=True)
+    """``python -m symbiote_lite.replication [--workers N | --scheduler ADDRESS] SEED [SEED ...]``: train and
+    measure the chains of these seeds into the artifact cache over Dask workers (``cluster.main``; the book's build
+    runs them beside chapters 2-7 on one worker; chapter 8 then loads them)."""
+    from symbiote_lite import cluster
+
+    cluster.main(argv, prog="python -m symbiote_lite.replication")
 
 
 if __name__ == "__main__":
@@ -339,38 +463,38 @@ CLAIM_NAMES = {
 
 def measured_text(n: dict[str, float], poly_verdict: str) -> dict[str, str]:
     """What each claim's rule measured in one run, as the claims table prints it (``n``: ``claim_numbers``)."""
+    yes = lambda test: "yes" if test.point(n[test.number]) == PASS else "no"
+    mono, poly, rho = CLAIM_TESTS["circuits"][0]
     return {
         "digit3": f"forget {n['digit3_forget_dense']:.2f} % / {n['digit3_forget_pruned']:.2f} %, retain drop "
                   f"{n['digit3_drop_dense']:.2f} / {n['digit3_drop_pruned']:.2f} points (dense / pruned)",
         "slower": f"training time ratio {n['train_ratio']:.1f}×",
         "polysemantic": f"classes per neuron {n['poly_classes_dense']:.2f} → {n['poly_classes_pruned']:.2f}, "
                         f"selectivity {n['poly_sel_dense']:.2f} → {n['poly_sel_pruned']:.2f}: {poly_verdict}",
-        "compression": f"ρ half − ρ largest: fc1 {n['compression_gain_fc1']:+.2f}, conv2 "
-                       f"{n['compression_gain_conv2']:+.2f} (chance spread {n['compression_spread_fc1']:.2f}, "
-                       f"{n['compression_spread_conv2']:.2f})",
+        "compression": f"ρ half − ρ largest: fc1 {n['compression_gain_fc1']:+.3f}, conv2 "
+                       f"{n['compression_gain_conv2']:+.3f} (margin {RHO_MARGIN:g})",
         "weights": f"steering − weights: forget {n['weights_forget_gain']:+.2f}, drop "
-                   f"{n['weights_drop_gain']:+.2f} points",
-        "circuits": f"planted mono AUROC ≥ 0.9: {'yes' if n['planted_mono_auroc'] >= 0.9 else 'no'}, planted poly "
-                    f"AUROC ≥ 0.9: {'yes' if n['planted_poly_auroc'] >= 0.9 else 'no'}, real ρ fc1 above chance: "
-                    f"{'yes' if n['rho_fc1_above_chance'] > 0 else 'no'}",
+                   f"{n['weights_drop_gain']:+.2f} points (margin 0.1)",
+        "circuits": f"planted mono AUROC ≥ 0.9: {yes(mono)}, planted poly AUROC ≥ 0.9: {yes(poly)}, real ρ fc1 ≥ "
+                    f"{RHO_MARGIN:g}: {yes(rho)}",
     }
 
 
 @dataclass
 class Claims:
-    """One run's claims table: the numbers of ``claim_numbers``, each claim's verdict (``verdicts`` on point
-    values: the replication's rules) and margin (``margins``)."""
+    """One run's claims table: the numbers of ``claim_numbers``, each claim's verdict (``point_verdicts``: the
+    replication's tests on point values) and distance from its nearest boundary (``distances``)."""
 
     numbers: dict
     verdicts: dict
-    margins: dict
+    distances: dict
     poly_verdict: str  # chapter 3's permutation-test reading of the polysemanticity comparison
     seconds: dict  # training wall time: {"symbiote": s, "primary": s}
 
     def table(self) -> pd.DataFrame:
         text = measured_text(self.numbers, self.poly_verdict)
-        return pd.DataFrame([(CLAIM_NAMES[k], text[k], self.verdicts[k], round(self.margins[k], 2))
-                             for k in CLAIM_NAMES], columns=["claim", "measured", "verdict", "margin"])
+        return pd.DataFrame([(CLAIM_NAMES[k], text[k], self.verdicts[k], round(self.distances[k], 2))
+                             for k in CLAIM_NAMES], columns=["claim", "measured", "verdict", "distance"])
 
     def text(self) -> str:
         """The table as text, its long column unwrapped."""
@@ -381,7 +505,7 @@ class Claims:
         n = self.numbers
         out = {}
         for key in CLAIM_NAMES:
-            out |= {f"verdict_{key}": self.verdicts[key], f"margin_{key}": round(self.margins[key], 2)}
+            out |= {f"verdict_{key}": self.verdicts[key], f"distance_{key}": round(self.distances[key], 2)}
         for label in ("dense", "pruned"):
             out |= {f"digit3_forget_{label}": n[f"digit3_forget_{label}"],
                     f"digit3_drop_{label}": n[f"digit3_drop_{label}"]}
@@ -390,8 +514,7 @@ class Claims:
         for key in ("poly_classes_dense", "poly_classes_pruned", "poly_sel_dense", "poly_sel_pruned"):
             out[key] = n[key]
         for layer in ("fc1", "conv2"):
-            out |= {f"compression_gain_{layer}": n[f"compression_gain_{layer}"],
-                    f"compression_spread_{layer}": n[f"compression_spread_{layer}"]}
+            out[f"compression_gain_{layer}"] = n[f"compression_gain_{layer}"]
         return out | {"weights_minus_forget": n["weights_forget_gain"], "weights_minus_drop": n["weights_drop_gain"]}
 
 
@@ -399,4 +522,4 @@ def single_run_claims(chain: dict) -> Claims:
     """The claims table of one chain's numbers (``stages.chain_record``), decided by the replication's rules."""
     numbers = claim_numbers(chain)
     seconds = {"symbiote": chain["sym_seconds"], "primary": chain["primary_seconds"]}
-    return Claims(numbers, verdicts(point_stats(numbers)), margins(numbers), chain["poly"]["verdict"], seconds)
+    return Claims(numbers, point_verdicts(numbers), distances(numbers), chain["poly"]["verdict"], seconds)

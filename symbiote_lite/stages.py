@@ -432,6 +432,7 @@ class PrimaryResult:
     sym_seconds: float
     primary_seconds: float
     poly: dict  # bimt.compare_polysemanticity(...)["all"]
+    test_counts: list  # test images per digit: the number of images each forget rate is over
 
 
 def primary_stage(s: Setting) -> PrimaryResult:
@@ -445,7 +446,8 @@ def primary_stage(s: Setting) -> PrimaryResult:
     poly = bimt.compare_polysemanticity(bimt.polysemanticity(s.dense, s.x_test, s.y_test, 0.5),
                                         bimt.polysemanticity(s.primaries["pruned"][0], s.x_test, s.y_test, 0.5),
                                         seed=s.config.seed)["all"]
-    return PrimaryResult(per_digit, s.sym_seconds, s.primary_seconds, poly)
+    counts = torch.bincount(s.y_test.cpu(), minlength=N_DIGITS).tolist()
+    return PrimaryResult(per_digit, s.sym_seconds, s.primary_seconds, poly, counts)
 
 
 STAGES = ("planted_stage", "attribution_stage", "steering_stage", "sweep_stage", "primary_stage")
@@ -454,7 +456,8 @@ STAGES = ("planted_stage", "attribution_stage", "steering_stage", "sweep_stage",
 def chain_record(primary: PrimaryResult, attribution: AttributionResult, steering: SteeringResult,
                  sweep: SweepResult, planted: PlantedResult, seed: int) -> dict:
     """The stages' results as the plain numbers a replication chain caches (``replication.claim_numbers`` reads
-    them): fractions for forget/drop, mean ρ per layer, chance level and spread per layer, AUROCs."""
+    them): fractions for forget/drop and the test images per digit they are over, mean ρ per layer, its chance level
+    and spread per layer and the digit-mean ρ of every random ranking (for a null pooled over chains), AUROCs."""
     poly = primary.poly
     steer = steering.scores["steering (activations)"]
     return {
@@ -464,8 +467,10 @@ def chain_record(primary: PrimaryResult, attribution: AttributionResult, steerin
         "primary_seconds": primary.primary_seconds,
         "poly": {"classes": list(poly["classes"]), "selectivity": list(poly["selectivity"]),
                  "p_classes": poly["p_classes"], "p_selectivity": poly["p_selectivity"], "verdict": poly["verdict"]},
+        "test_counts": primary.test_counts,
         "chance": attribution.chance,
         "spread": attribution.spread,
+        "null_rho": {layer: v.mean(1).tolist() for layer, v in attribution.null.items()},
         "rho_symbiote": attribution.rho("symbiote"),
         "rho_direct": attribution.rho("direct optimisation"),
         "steering": {"forget": steer["forget"].tolist(), "retain_drop": steer["retain_drop"].tolist()},

@@ -37,7 +37,8 @@ from symbiote_lite.data import load_mnist
 from symbiote_lite.metrics import N_DIGITS, scores_under
 from symbiote_lite.networks import load_primaries
 from symbiote_lite.primary import PrimaryCNN, PrimaryConfig, activations, build_model, predict
-from symbiote_lite.replication import Test, decide, student_t_quantile, t_interval
+from symbiote_lite.replication import Test, decide
+from symbiote_lite.stats import student_t_quantile, t_interval
 from symbiote_lite.symbiote import SymbioteConfig, SymbioteRun, edited_predict, load_or_train_symbiote
 
 # the cache file's name; it changes with the layout of the stored result, so a result of another layout is never read

@@ -28,3 +28,9 @@ def test_claims_spread_names_a_missing_statistic():
     with pytest.raises(KeyError, match="planted_mono_auroc"):
         PR.claims_spread(_stats(keys))
     plt.close("all")
+
+
+def test_claim_references_are_the_rules_thresholds_and_margins():
+    refs = PR.claim_references()
+    assert refs["planted circuits: AUROC"] == [(0.9, "0.9")]
+    assert refs["compression: ρ half − ρ largest"] == [(0.0, "0"), (0.1, "margin 0.1")]

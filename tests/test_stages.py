@@ -1,5 +1,5 @@
 """Chapter 6 and the replication's chains take one measurement in one place: the same stage functions, the same
-defaults, the same rules; the one-run claims table (verdicts, margins, glue values) pinned on a made-up chain."""
+defaults, the same rules; the one-run claims table (verdicts, distances, glue values) pinned on a made-up chain."""
 
 import ast
 import re
@@ -68,26 +68,26 @@ def test_half_and_largest_picks_the_half_size_and_the_largest():
     assert S.half_and_largest([0.5, 0.2]) == (0, 0)
 
 
-def test_margins_are_distances_to_each_rules_thresholds():
+def test_distances_are_to_each_tests_threshold_plus_margin():
     n = R.claim_numbers(chain(forget3=0.004, drop3=0.002))  # dense digit 3: 0.4 %, 0.2 points
-    m = R.margins(n)
+    m = R.distances(n)
     assert m["digit3"] == pytest.approx(0.1), "0.4 % is 0.1 below the 0.5 % target"
     assert m["slower"] == pytest.approx(2.0), "ratio 4 is 2 above the threshold 2"
-    assert m["polysemantic"] == pytest.approx(0.1), "selectivity gain 0.1 above 0"
-    assert m["compression"] == pytest.approx(0.02), "conv2: gain − spread = −0.02"
+    assert m["polysemantic"] == pytest.approx(0.075), "selectivity gain 0.1, margin 0.025"
+    assert m["compression"] == pytest.approx(0.05), "conv2: gain 0.05 against the margin 0.1"
     assert m["circuits"] == pytest.approx(0.0), "planted poly AUROC 0.9 sits on its threshold"
 
 
 def test_single_run_claims_decide_with_the_replication_rules():
     c = R.single_run_claims(chain(forget3=0.004, drop3=0.002) | {"poly": {
         "classes": [2.0, 2.5], "selectivity": [0.5, 0.4], "verdict": "more polysemantic"}})
-    assert c.verdicts == R.verdicts(R.point_stats(c.numbers))
+    assert c.verdicts == R.point_verdicts(c.numbers)
     assert c.verdicts["digit3"] == "supported" and c.verdicts["slower"] == "supported"
-    assert c.verdicts["compression"] == "partly", "fc1 beats its chance spread, conv2 does not"
+    assert c.verdicts["compression"] == "partly", "fc1's gain 0.2 reaches the margin 0.1, conv2's 0.05 does not"
     table = c.table()
     assert list(table["claim"]) == list(R.CLAIM_NAMES.values())
     assert "forget 0.40 % / 0.20 %" in table.loc[0, "measured"]
     glue = c.glue_values()
-    assert glue["verdict_compression"] == "partly" and glue["margin_compression"] == pytest.approx(0.02)
+    assert glue["verdict_compression"] == "partly" and glue["distance_compression"] == pytest.approx(0.05)
     assert glue["train_ratio"] == 4.0 and glue["sym_train_seconds"] == 40.0
     assert glue["poly_verdict"] == "more polysemantic"

@@ -8,7 +8,7 @@ import torch
 from symbiote_lite import universality as U
 from symbiote_lite.metrics import N_DIGITS
 from symbiote_lite.primary import PrimaryCNN
-from symbiote_lite.replication import t_interval
+from symbiote_lite.stats import t_interval
 from symbiote_lite.symbiote import Symbiote, SymbioteConfig, edited_logits
 
 
