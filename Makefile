@@ -31,7 +31,7 @@ $(STAMP): requirements-lock.txt pyproject.toml
 # $(CHAIN_SEEDS) (python -m symbiote_lite.replication, through a local Dask cluster of one worker: the other core
 # runs lane A), then 09 (it needs the chains and chapter 6). 10 (the toy-model symbiote) needs only 01's toy models
 # and runs wherever a lane is free. Each job's wall time goes to a table the reproducibility page includes.
-CHAIN_SEEDS := 1 2 3 4
+CHAIN_SEEDS := 1 2 3 4 5 6 7
 EXECUTED_NBS := $(patsubst notebooks/%,$(EXECUTED)/%,$(NOTEBOOKS))
 CHAINS := $(EXECUTED)/.chains
 LANE := OMP_NUM_THREADS=1 $(QUIET)

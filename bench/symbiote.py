@@ -71,7 +71,7 @@ def main():
     with torch.no_grad():
         diffs, t_make = timed(lambda: sym(z[None]), repeats=20)
         cm, t_eval = timed(lambda: evaluate_diffs(diffs), repeats=3)
-    rows.append(("SymbioteNet: one forward pass", t_make, t_eval, cm))
+    rows.append(("SymbioteNet (one forward pass)", t_make, t_eval, cm))
 
     (diffs, _), t_make = timed(lambda: optimise_diff(primary, masks, z, sym_config, xt, yt, base_config.direct_steps))
     cm, t_eval = timed(lambda: evaluate_diffs(diffs))
@@ -79,16 +79,15 @@ def main():
 
     (model, _, steps), t_make = timed(lambda: finetune_unlearn(primary, masks, DIGIT, base_config, xt, yt, xv, yv))
     cm, t_eval = timed(lambda: model_confusion(model, xs, ys))
-    rows.append((f"2. fine-tuning unlearning ({steps} steps)", t_make, t_eval, cm))
+    rows.append((f"2. fine-tuning ({steps} steps)", t_make, t_eval, cm))
 
     epochs = base_config.retrain_epochs
     (model, _), t_make = timed(lambda: retrain_without(PrimaryConfig(), masks, DIGIT, xt, yt, epochs))
     cm, t_eval = timed(lambda: model_confusion(model, xs, ys))
-    rows.append((f"3. retraining without {DIGIT} ({epochs} epochs)", t_make, t_eval, cm))
+    rows.append((f"3. retraining without {DIGIT} ({epochs} ep.)", t_make, t_eval, cm))
 
     reference = rows[0][1] + rows[0][2]
-    print("| method | produce the edit (s) | × symbiote | evaluate on 10 000 images (s) | edit latency (s) "
-          "| × symbiote | forget (%) | retain (%) |")
+    print("| method | edit (s) | ×&nbsp;sym. | evaluate (s) | latency (s) | ×&nbsp;sym. | forget (%) | retain (%) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, t_make, t_eval, cm in rows:
         forget, retain = forget_retain(cm, [DIGIT])
@@ -96,7 +95,7 @@ def main():
         print(f"| {name} | {t_make:.4f} | {t_make / rows[0][1]:.0f} | {t_eval:.3f} | {total:.3f} "
               f"| {total / reference:.1f} | {100 * forget:.2f} | {100 * retain:.2f} |")
     train = history["seconds"]
-    print(f"| SymbioteNet training, once for all commands ({sym_config.steps} steps) | {train:.1f} "
+    print(f"| symbiote training, all commands ({sym_config.steps} steps) | {train:.1f} "
           f"| {train / rows[0][1]:.0f} | | | {train / reference:.0f} | | |")
     print(f"\nSymbiote training = {train / rows[1][1]:.1f} direct-diff edits = {train / rows[2][1]:.1f} fine-tuning "
           f"edits = {train / rows[3][1]:.2f} retrainings. Load average at the end: "

@@ -53,7 +53,8 @@ if "google.colab" in sys.modules:
 #   drop in points) gets the Student t interval of its values mapped onto the real line by a scaled logit (for a
 #   correlation this is Fisher's z), mapped back; a **ratio** gets the t interval of its logarithm. Far from the
 #   bounds these are the ordinary $\bar x \pm t_{0.975,\,N-1}\, s / \sqrt N$; near a bound they stay inside it. We
-#   prefer t intervals to a bootstrap over seeds: with five values a bootstrap's percentiles are too narrow.
+#   prefer t intervals to a bootstrap over seeds: with a handful of values a bootstrap's percentiles are too
+#   narrow.
 #
 # **Tests with a smallest effect of interest.** Each rule is a set of tests on these numbers and a map from the
 # tests' outcomes to *supported*, *partly* or *not supported*. A test asks whether a number lies beyond a threshold,
@@ -91,7 +92,7 @@ if "google.colab" in sys.modules:
 #    above chance (pooled permutation test; margin 0.1) (all three: *supported*; one or two: *partly*).
 
 # %% tags=["parameters"]
-N_SEEDS = 5  # independent chains ...
+N_SEEDS = 8  # independent chains ...
 # ... with seeds FIRST_SEED, FIRST_SEED + 1, ... (0: the first chain is
 # chapters 2-6's own run)
 FIRST_SEED = 0
@@ -142,8 +143,10 @@ def glue(name: str, value) -> None:
 # Wall time of each chain's measurement run, by stage. A stage includes the training of every network of the stage
 # that was not yet in the artifact cache; the seed-0 chain finds chapters 2–6's networks there, so its row is the
 # cost of the measurements alone, and a chain whose networks were all trained here is the cost of a fresh chain.
-# (When the book is built, the chains of seeds 1–4 are run before this chapter, beside chapters 1–7 and with one
-# torch thread, by `python -m symbiote_lite.replication 1 2 3 4`; their times below are from that run.)
+# (When the book is built, the chains of seeds 1–7 are run before this chapter, beside chapters 1–7 and with one
+# torch thread, by `python -m symbiote_lite.replication --workers 1 1 2 3 4 5 6 7`; their times below are from that
+# run.) The default N is what the build affords without taking longer: the chains run on the second core while
+# the first runs chapters 1–7, and this many fit in that time. More seeds cost about one chain each per worker.
 
 # %%
 timing = pd.DataFrame([{"seed": c["seed"], **c["stage_seconds"],

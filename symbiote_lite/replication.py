@@ -24,17 +24,15 @@ from dataclasses import dataclass
 import pandas as pd
 import torch
 
-from symbiote_lite import stages
+from symbiote_lite import stages, stats
 from symbiote_lite.artifacts import load_or_build
 from symbiote_lite.data import load_mnist
 from symbiote_lite.metrics import DROP_TARGET, FORGET_TARGET, N_DIGITS
 from symbiote_lite.stages import CircuitsConfig
 from symbiote_lite.stats import (
     ALPHA,
-    FAIL,
     MAX_SEEDS,
     PASS,
-    UNDECIDED,
     MarginTest,
     Scale,
     bounded_interval,
@@ -50,28 +48,6 @@ FORGET_TARGET_PCT = 100 * FORGET_TARGET  # chapter 5's targets in the claims tab
 DROP_TARGET_POINTS = 100 * DROP_TARGET
 
 # --- verdicts on intervals ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Test:
-    """One threshold test of a verdict rule: ``level(x)`` is an integer that does not decrease (or does not increase)
-    with x, e.g. ``lambda x: x >= 0.9`` (a pass/fail test) or three levels for worse / equal / better."""
-
-    name: str
-    low: float
-    high: float
-    level: Callable[[float], int]
-    thresholds: tuple = ()  # where ``level`` changes (for the margin of a single run)
-
-    def possible(self) -> list[int]:
-        """Every level the true value can have if it lies in [low, high] (a monotone level takes all in between)."""
-        a, b = int(self.level(self.low)), int(self.level(self.high))
-        return list(range(min(a, b), max(a, b) + 1))
-
-
-def decide(tests: list[Test], rule: Callable[[dict[str, int]], str], n: int | None = None) -> str:
-    """``decide_levels`` on the levels every ``Test``'s interval allows (chapter 9's rule)."""
-    return decide_levels({t.name: t.possible() for t in tests}, rule, n)
 
 
 def decide_levels(possible: dict[str, list[int]], rule: Callable[[dict[str, int]], str],
@@ -178,9 +154,8 @@ def number_text(key: str, est: dict) -> str:
     """``label mean [low, high] unit``, as the claims page shows a deciding number."""
     spec = NUMBERS[key]
     f = f"{{:.{spec.digits}f}}"
-    unit = f" {spec.unit}" if spec.unit and spec.unit != "%" else spec.unit
-    return (f"{spec.label} {f.format(est['mean'])}{unit} "
-            f"[{f.format(est['low'])}, {f.format(est['high'])}]")
+    unit = "" if not spec.unit or spec.unit == "×" else f" {spec.unit}"
+    return f"{spec.label} {f.format(est['mean'])} [{f.format(est['low'])}, {f.format(est['high'])}]{unit}"
 
 
 def numbers_table(estimates: dict[str, dict], seeds: list[int]) -> pd.DataFrame:
@@ -207,13 +182,9 @@ def out_of_range(estimates: dict[str, dict]) -> list[str]:
 
 
 def rule_text(test: MarginTest) -> str:
-    """The test as a line of the rules: passing side, threshold and margin."""
-    sign = ">" if test.side > 0 else "<"
+    """A test of ``CLAIM_TESTS`` as a line of its rule (``stats.rule_text`` with the number's label and unit)."""
     unit = NUMBERS[test.number].unit
-    unit = "" if not unit or unit == "×" else f" {unit}" if unit != "%" else " %"
-    margin = f", margin {test.margin:g}{unit}" if test.margin else " (a target: no margin)"
-    null = ", pass side by pooled permutation" if test.null == "permutation" else ""
-    return f"{NUMBERS[test.number].label} {sign} {test.threshold:g}{unit}{margin}{null}"
+    return stats.rule_text(test, NUMBERS[test.number].label, "" if unit == "×" else unit)
 
 
 @dataclass
@@ -240,32 +211,28 @@ class Decisions:
         return pd.DataFrame(out)
 
     def decider(self, claim: str) -> dict:
-        """The test a claim's verdict turns on: for an inconclusive claim its undecided test closest to a decision
-        (smallest Holm p), otherwise its decided test with the weakest evidence (largest Holm p)."""
+        """The test a claim's verdict turns on (``stats.turning_row`` among the claim's tests)."""
         names = {t.name for t in CLAIM_TESTS[claim][0]}
-        rows = [r for r in self.rows if r["test"] in names]
-        p = lambda r: min(r["p_pass_holm"], r["p_fail_holm"])
-        if self.verdicts[claim].startswith(INCONCLUSIVE):
-            return min((r for r in rows if r["outcome"] == UNDECIDED), key=p)
-        return max((r for r in rows if r["outcome"] != UNDECIDED), key=p)
+        decided = not self.verdicts[claim].startswith(INCONCLUSIVE)
+        return stats.turning_row([r for r in self.rows if r["test"] in names], decided)
 
     def decider_text(self, claim: str) -> str:
         r = self.decider(claim)
         return f"{number_text(r['number'], self.estimates[r['number']])} ({r['outcome']})"
 
     def seeds_to_decide(self, claim: str) -> float | None:
-        """For an inconclusive claim, the largest ``seeds_to_decide`` over its undecided tests (None if decided)."""
+        """For an inconclusive claim, the most seeds any of its undecided tests needs (None if decided)."""
         if not self.verdicts[claim].startswith(INCONCLUSIVE):
             return None
         names = {t.name for t in CLAIM_TESTS[claim][0]}
-        return max(r["seeds_to_decide"] for r in self.rows if r["test"] in names and r["outcome"] == UNDECIDED)
+        return stats.seeds_needed([r for r in self.rows if r["test"] in names])
 
 
 def decide_claims(estimates: dict[str, dict], alpha: float = ALPHA) -> Decisions:
     """Every test of ``CLAIM_TESTS`` on the estimates over seeds (``summarise_chains``), Holm-corrected as one
     family, and each claim's verdict by ``decide_levels`` (an undecided test may take either level)."""
     rows = evaluate(ALL_TESTS, estimates, alpha)
-    levels = {r["test"]: [1] if r["outcome"] == PASS else [0] if r["outcome"] == FAIL else [0, 1] for r in rows}
+    levels = stats.outcome_levels(rows)
     n = min(estimates[t.number]["n"] for t in ALL_TESTS)
     verdicts = {claim: decide_levels({t.name: levels[t.name] for t in tests}, rule, n)
                 for claim, (tests, rule) in CLAIM_TESTS.items()}

@@ -189,6 +189,19 @@ def rate_interval(rates, trials, level: float = 0.95, scale: float = 1.0) -> dic
             "values": [scale * v for v in vals], "method": "Wilson", "n_eff": n_eff, "rate_scale": scale}
 
 
+def rate_from_se(est: dict, trials: float, level: float = 0.95, scale: float = 100.0) -> dict:
+    """A rate's estimate that carries its own standard error (e.g. a jackknife over seeds; mean and ``se`` in units
+    of ``scale``) as a Wilson interval on its effective number of trials, ``min(trials, p(1 − p) / se²)``, as
+    ``rate_interval`` does for independent runs; ``trials`` bounds it by binomial sampling of all the images."""
+    p, se = est["mean"] / scale, est["se"] / scale
+    if not 0 <= p <= 1:
+        raise ValueError(f"rate_from_se needs a rate in [0, {scale:g}], got {est['mean']}")
+    n_eff = trials if se == 0 or p in (0.0, 1.0) else min(trials, p * (1 - p) / se**2)
+    low, high = wilson(p, n_eff, level)
+    return {k: v for k, v in est.items() if k not in ("se", "df")} | {
+        "low": scale * low, "high": scale * high, "method": "Wilson", "n_eff": n_eff, "rate_scale": scale}
+
+
 def pooled_null(draws: list, n_pooled: int = 20_000, seed: int = 0) -> np.ndarray:
     """The null distribution of a mean over seeds from each seed's own null draws: ``n_pooled`` means of one draw
     per seed, drawn independently per seed (the seeds' nulls are independent)."""
@@ -373,3 +386,33 @@ def evaluate(tests: list[MarginTest], estimates: dict[str, dict], alpha: float =
                      "p_pass_holm": p_pass, "p_fail_holm": p_fail, "outcome": result,
                      "seeds_to_decide": seeds_to_decide(t, est, alpha / m) if result == UNDECIDED else None})
     return rows
+
+
+def outcome_levels(rows: list[dict]) -> dict[str, list[int]]:
+    """The levels each evaluated test can still take (1 pass, 0 fail; an undecided test either), for a rule's
+    decision over every combination (``replication.decide_levels``)."""
+    return {r["test"]: [1] if r["outcome"] == PASS else [0] if r["outcome"] == FAIL else [0, 1] for r in rows}
+
+
+def turning_row(rows: list[dict], decided: bool) -> dict:
+    """The test a verdict turns on, among ``evaluate``'s rows of one rule: for a decided verdict the decided test
+    with the weakest evidence (largest Holm p), otherwise the undecided test closest to a decision (smallest)."""
+    p = lambda r: min(r["p_pass_holm"], r["p_fail_holm"])
+    if decided:
+        return max((r for r in rows if r["outcome"] != UNDECIDED), key=p)
+    return min((r for r in rows if r["outcome"] == UNDECIDED), key=p)
+
+
+def seeds_needed(rows: list[dict]) -> float:
+    """The most seeds any undecided test of ``rows`` would need (``seeds_to_decide``); 0 when all are decided."""
+    return max((r["seeds_to_decide"] for r in rows if r["outcome"] == UNDECIDED), default=0)
+
+
+def rule_text(test: MarginTest, label: str, unit: str = "") -> str:
+    """The test as a line of a rule: the number's label, passing side, threshold, margin (a target, with none, is
+    inclusive) and where the passing side's p-value comes from."""
+    sign = (">" if test.side > 0 else "<") if test.margin else ("≥" if test.side > 0 else "≤")
+    unit = f" {unit}" if unit else ""
+    margin = f", margin {test.margin:g}{unit}" if test.margin else " (a target: no margin)"
+    null = ", pass side by pooled permutation" if test.null == "permutation" else ""
+    return f"{label} {sign} {test.threshold:g}{unit}{margin}{null}"

@@ -14,18 +14,33 @@ edit carried through a matching lands on the matched units. The layers a paramet
 fc1's inputs (one per channel, its 4×4 positions).
 
 **Agreement of edit maps.** ``matched_spearman`` correlates, digit by digit, A's per-unit edit sizes with B's on the
-matched units, and ``permutation_null`` gives its chance level under random matchings.
+matched units, and ``permutation_null`` gives its chance level under random matchings. Both are taken over the matched
+pairs of *live* units only (``live_units``, ``live_matched``): a dead unit (constant activation on the matching
+images) computes nothing there, so its edit size or ablation importance is no evidence of a shared computation, and
+a block of dead units with tied values in both maps would inflate a rank correlation. ``agreement`` gives a pair's ρ,
+its ρ with the other digits' maps and its null draws, all over the same live units.
 
 **Intervals over pairs.** A number measured on every pair of N seeds is a mean over pairs that share networks, so the
 pairs are not independent. ``pair_interval`` uses the jackknife over *seeds* (leave one seed out, i.e. every pair it
 is in), with Student t quantiles on N − 1 degrees of freedom: for pair values ``(x_i + x_j)/2`` it is exactly
-``replication.t_interval(x)``.
+``stats.t_interval(x)``. It carries its standard error (``se``, ``df``), so ``stats`` tests it on the t it inverts.
+
+**The verdict** (``TESTS``, ``decide_universality``). Per edited layer two ``stats.MarginTest``, both with the margin
+``replication.RHO_MARGIN`` (0.1, Cohen's "small" correlation): the symbiotes' ρ above chance, whose passing side is a
+permutation test against the null of the mean over pairs pooled from every pair's random matchings
+(``stats.pooled_null``) and whose failing side is the jackknife interval; and ρ minus the other-digit ρ above 0 on
+the jackknife interval. The chapter's four tests are one family: ``stats.evaluate`` corrects their eight one-sided
+hypotheses with Holm's method at ``stats.ALPHA``, and ``replication.decide_levels`` gives the verdict, inconclusive
+when an undecided test could change it.
 """
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
 import torch
 from scipy.optimize import linear_sum_assignment
 
@@ -37,12 +52,24 @@ from symbiote_lite.data import load_mnist
 from symbiote_lite.metrics import N_DIGITS, scores_under
 from symbiote_lite.networks import load_primaries
 from symbiote_lite.primary import PrimaryCNN, PrimaryConfig, activations, build_model, predict
-from symbiote_lite.replication import Test, decide
-from symbiote_lite.stats import student_t_quantile, t_interval
+from symbiote_lite.replication import INCONCLUSIVE, RHO_MARGIN, decide_levels, seeds_text
+from symbiote_lite.stats import (
+    ALPHA,
+    MarginTest,
+    evaluate,
+    outcome_levels,
+    pooled_null,
+    rate_from_se,
+    seeds_needed,
+    student_t_quantile,
+    t_interval,
+    turning_row,
+)
+from symbiote_lite.stats import rule_text as stats_rule_text
 from symbiote_lite.symbiote import SymbioteConfig, SymbioteRun, edited_predict, load_or_train_symbiote
 
 # the cache file's name; it changes with the layout of the stored result, so a result of another layout is never read
-ARTIFACT = "universality-2"
+ARTIFACT = "universality-4"
 UNIT_LAYERS = ("conv1", "conv2", "fc1")  # every layer with units to match (conv1 only moves conv2's inputs)
 EDIT_LAYERS = ("conv2", "fc1")  # the layers the symbiote edits
 PARAM_AXES = {  # parameter -> {axis: layer whose units that axis indexes}
@@ -52,6 +79,7 @@ PARAM_AXES = {  # parameter -> {axis: layer whose units that axis indexes}
     "fc2.weight": {1: "fc1"}, "fc2.bias": {},
 }
 RANDOM_NETWORK_SEED = 1_000_000  # untrained reference networks use seed RANDOM_NETWORK_SEED + chain seed
+MIN_LIVE = 3  # fewest live matched units a rank correlation over them needs
 
 # --- matching ----------------------------------------------------------------------------------------------------
 
@@ -190,14 +218,63 @@ def permutation_null(map_a: torch.Tensor, map_b: torch.Tensor, n_draws: int = 10
     return C.spearman(map_a[None], shuffled).mean(-1)
 
 
+def live_units(acts: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Per layer: a bool mask (units,) of the *live* units, those whose activation is not constant over the samples
+    of ``unit_activations`` (a dead unit, constant 0 after its ReLU, has no activation to match or edit on)."""
+    return {layer: (a.amax(0) > a.amin(0)).cpu() for layer, a in acts.items()}
+
+
+def live_matched(live_a: torch.Tensor, live_b: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
+    """A's units i that are live and matched to a live unit perm[i] of B, as indices (ascending)."""
+    perm = perm.cpu()
+    return torch.nonzero(live_a.cpu() & live_b.cpu()[perm]).flatten()
+
+
+def agreement(map_a: torch.Tensor, map_b: torch.Tensor, perm: torch.Tensor, units: torch.Tensor,
+              n_null: int = 1000, seed: int = 0) -> dict[str, torch.Tensor]:
+    """The agreement of two (digits, units) maps over the matched units ``units`` of A (``live_matched``), each with
+    its match perm[i] in B: ``rho`` (digits,) the same-digit ρ, ``rho_other`` (digits,) the ρ with B's other digits'
+    maps, ``null`` (n_null,) the digit-mean ρ under random matchings among the same units."""
+    if len(units) < MIN_LIVE:
+        raise ValueError(f"only {len(units)} live matched units: a rank correlation needs at least {MIN_LIVE}; "
+                         "match on more images or check the networks for dead layers")
+    a = map_a[:, units.to(map_a.device)]
+    b = map_b[:, perm.cpu()[units].to(map_b.device)]  # column j: the match of A's unit units[j]
+    same = torch.arange(len(units))
+    return {"rho": matched_spearman(a, b, same), "rho_other": other_digit_spearman(a, b, same),
+            "null": permutation_null(a, b, n_null, seed)}
+
+
+def pair_agreements(maps_a: dict, maps_b: dict, perms: dict[str, torch.Tensor], live_a: dict, live_b: dict,
+                    n_null: int = 1000, seed: int = 0) -> dict:
+    """One pair's agreement of every method's maps (``edit_maps``) over its live matched units, as plain numbers:
+    ``live`` {layer: number of live matched units}, ``rho`` and ``rho_other`` {method/layer: per-digit ρ} and
+    ``rho_null`` {method/layer: {"draws": the null's ``n_null`` digit-mean ρ, "q975", "median"}}. Every method of a
+    layer is compared under the same random matchings."""
+    out = {"live": {}, "rho": {}, "rho_other": {}, "rho_null": {}}
+    for method, by_layer in maps_a.items():
+        for layer, map_a in by_layer.items():
+            units = live_matched(live_a[layer], live_b[layer], perms[layer])
+            out["live"][layer] = len(units)
+            got = agreement(map_a, maps_b[method][layer], perms[layer], units, n_null, seed)
+            name = f"{method}/{layer}"
+            out["rho"][name] = got["rho"].tolist()
+            out["rho_other"][name] = got["rho_other"].tolist()
+            out["rho_null"][name] = {"draws": got["null"].tolist(), "q975": got["null"].quantile(0.975).item(),
+                                     "median": got["null"].median().item()}
+    return out
+
+
 # --- intervals over pairs of seeds ---------------------------------------------------------------------------------
 
 
 def pair_interval(values: dict[tuple, float], level: float = 0.95) -> dict:
     """Mean over pairs of seeds and its interval from the jackknife over seeds (see the module docstring).
 
-    ``values`` {(seed_a, seed_b): number}, ordered or unordered pairs. Returns ``{"n", "mean", "low", "high",
-    "sd", "values"}`` with ``n`` the number of seeds; needs at least 3 seeds (leaving one out must leave a pair)."""
+    ``values`` {(seed_a, seed_b): number}, ordered or unordered pairs. Returns ``{"n", "mean", "low", "high", "se",
+    "df", "sd", "values", "method"}`` with ``n`` the number of seeds, ``se`` the jackknife standard error of the mean
+    (also under its old name ``sd``) on ``df`` = n − 1 degrees of freedom; needs at least 3 seeds (leaving one out
+    must leave a pair)."""
     if not values:
         raise ValueError("pair_interval needs at least one pair")
     vals = {k: float(v) for k, v in values.items()}
@@ -215,9 +292,10 @@ def pair_interval(values: dict[tuple, float], level: float = 0.95) -> dict:
             raise ValueError(f"leaving out seed {s} leaves no pair: give pairs among all the seeds")
         loo.append(sum(rest) / len(rest))
     loo_mean = sum(loo) / n
-    sd = math.sqrt((n - 1) / n * sum((v - loo_mean) ** 2 for v in loo))
-    half = student_t_quantile((1 + level) / 2, n - 1) * sd
-    return {"n": n, "mean": mean, "sd": sd, "low": mean - half, "high": mean + half, "values": list(vals.values())}
+    se = math.sqrt((n - 1) / n * sum((v - loo_mean) ** 2 for v in loo))
+    half = student_t_quantile((1 + level) / 2, n - 1) * se
+    return {"n": n, "mean": mean, "se": se, "df": n - 1, "sd": se, "low": mean - half, "high": mean + half,
+            "values": list(vals.values()), "method": "jackknife t"}
 
 
 # --- the experiment ------------------------------------------------------------------------------------------------
@@ -277,8 +355,11 @@ def transfer_scores(model_b, diffs: dict, x, y) -> dict[str, list]:
 
 
 def run_universality(config: UniversalityConfig, device, progress: bool = False, nets: dict | None = None) -> dict:
-    """Every measurement of chapter 9 as plain numbers (see the chapter for what each one means). ``nets``
-    {seed: ``chain_networks(seed)``} when the caller has already loaded them."""
+    """Every measurement of chapter 9 as plain numbers (see the chapter for what each one means): per pair the
+    matching, its correlations and the maps' agreement over the live matched units (``pair_agreements``, its null
+    draws included), per seed the live units of every layer (``live_units``) and its match to an untrained network,
+    per ordered pair the transfers. ``nets`` {seed: ``chain_networks(seed)``} when the caller has already loaded
+    them."""
     if len(set(config.seeds)) != len(config.seeds) or len(config.seeds) < 3:
         raise ValueError(f"seeds={config.seeds}: universality needs at least 3 distinct seeds (pairs and intervals)")
     x, y = load_mnist("test", device)
@@ -287,16 +368,18 @@ def run_universality(config: UniversalityConfig, device, progress: bool = False,
     xm, ym, xe, ye = x[: config.n_match], y[: config.n_match], x[config.n_match :], y[config.n_match :]
     nets = nets or {s: chain_networks(s, device, progress) for s in config.seeds}
     acts = {s: unit_activations(n["model"], xm) for s, n in nets.items()}
+    live = {s: live_units(a) for s, a in acts.items()}
     maps = {s: edit_maps(n, xm, ym) for s, n in nets.items()}
     gen = torch.Generator().manual_seed(config.null_seed)
-    out = {"seeds": list(config.seeds), "pairs": {}, "random": {}, "transfer": {}}
+    out = {"seeds": list(config.seeds), "n_eval": len(ye), "pairs": {}, "random": {}, "transfer": {},
+           "live_units": {str(s): {layer: int(m.sum()) for layer, m in live[s].items()} for s in config.seeds}}
     perms = {}  # (a, b) -> {layer: A unit i -> B unit perm[i]}, both orders
 
     for s, net in nets.items():  # null 1: a trained network against an untrained one
         rand = unit_activations(random_primary(s, net["model"]), xm)
         out["random"][s] = {layer: m["corr"].tolist() for layer, m in match_activations(acts[s], rand).items()}
 
-    for a, b in itertools.combinations(config.seeds, 2):
+    for index, (a, b) in enumerate(itertools.combinations(config.seeds, 2)):
         matched = match_activations(acts[a], acts[b])
         perms[(a, b)] = {layer: m["perm"] for layer, m in matched.items()}
         perms[(b, a)] = {layer: inverse(m["perm"]) for layer, m in matched.items()}
@@ -304,16 +387,10 @@ def run_universality(config: UniversalityConfig, device, progress: bool = False,
         shuffled = match_activations(acts[a], unit_activations(nets[b]["model"], xm[shuffle]))
         pair = {"perm": {layer: m["perm"].tolist() for layer, m in matched.items()},
                 "corr": {layer: m["corr"].tolist() for layer, m in matched.items()},
-                "corr_shuffled": {layer: m["corr"].tolist() for layer, m in shuffled.items()},
-                "rho": {}, "rho_other": {}, "rho_null": {}}
-        for method, by_layer in maps[a].items():
-            for layer, map_a in by_layer.items():
-                map_b, p = maps[b][method][layer], matched[layer]["perm"]
-                name = f"{method}/{layer}"
-                pair["rho"][name] = matched_spearman(map_a, map_b, p).tolist()
-                pair["rho_other"][name] = other_digit_spearman(map_a, map_b, p).tolist()
-                null = permutation_null(map_a, map_b, config.n_null, seed=config.null_seed)
-                pair["rho_null"][name] = {"q975": null.quantile(0.975).item(), "median": null.median().item()}
+                "corr_shuffled": {layer: m["corr"].tolist() for layer, m in shuffled.items()}}
+        # every pair its own random matchings: the pooled null draws the pairs' nulls independently
+        pair |= pair_agreements(maps[a], maps[b], perms[(a, b)], live[a], live[b], config.n_null,
+                                seed=config.null_seed + index)
         out["pairs"][(a, b)] = pair
 
     for s in config.seeds:  # each primary with its own symbiote, on the same evaluation images
@@ -339,7 +416,7 @@ def load_or_run_universality(config: UniversalityConfig, device, progress: bool 
                          lambda: run_universality(config, device, progress, nets))
 
 
-# --- summaries and the verdict -------------------------------------------------------------------------------------
+# --- summaries -----------------------------------------------------------------------------------------------------
 
 
 # the transfer variants of section 3: B's own symbiote, and A's symbiote on B as is, with outputs matched, fully matched
@@ -372,8 +449,12 @@ def summarise(result: dict, level: float = 0.95) -> dict[str, dict]:
 
     * ``corr/<layer>``, ``corr_shuffled/<layer>``: mean matched correlation of the trained pairs, and with B's images
       shuffled; ``corr_random/<layer>``: a trained network against an untrained one (a t interval over seeds);
-    * ``rho/<method>/<layer>``: digit-mean ρ of the matched maps; ``rho_above_null/...``: minus the 97.5 % quantile
-      of the permutation null; ``rho_specific/...``: minus the mean ρ with the other digits' maps;
+    * ``live/<layer>``: the number of live matched units the agreements are taken over (mean over pairs);
+    * ``rho/<method>/<layer>``: digit-mean ρ of the matched maps over live units, with ``null`` the null of the mean
+      over pairs pooled from every pair's random matchings (``stats.pooled_null``) for the permutation test;
+      ``rho_null/<method>/<layer>``: that pooled null as a displayed reference, its mean and central
+      ``level`` range (``low``, ``high``: its quantiles, not an interval of an estimate); ``rho_specific/...``:
+      ρ minus the mean ρ with the other digits' maps;
     * ``transfer/<variant>/forget`` and ``.../drop``: mean over digits, in % and points (``own``: B's own symbiote).
     """
     pairs = {pair_key(k): v for k, v in result["pairs"].items()}
@@ -385,44 +466,128 @@ def summarise(result: dict, level: float = 0.95) -> dict[str, dict]:
         out[f"corr_shuffled/{layer}"] = pair_interval({k: mean(v["corr_shuffled"][layer]) for k, v in pairs.items()},
                                                       level)
         out[f"corr_random/{layer}"] = t_interval([mean(r[layer]) for r in result["random"].values()], level)
+    for layer in first["live"]:
+        out[f"live/{layer}"] = pair_interval({k: v["live"][layer] for k, v in pairs.items()}, level)
+    null_seed = min(result["seeds"])
     for name in first["rho"]:
         rho = {k: mean(v["rho"][name]) for k, v in pairs.items()}
-        out[f"rho/{name}"] = pair_interval(rho, level)
-        out[f"rho_null/{name}"] = pair_interval({k: v["rho_null"][name]["q975"] for k, v in pairs.items()}, level)
-        out[f"rho_above_null/{name}"] = pair_interval({k: rho[k] - v["rho_null"][name]["q975"]
-                                                       for k, v in pairs.items()}, level)
+        null = pooled_null([v["rho_null"][name]["draws"] for v in pairs.values()], seed=null_seed)
+        out[f"rho/{name}"] = pair_interval(rho, level) | {"null": null}
+        tail = (1 - level) / 2
+        out[f"rho_null/{name}"] = {"n": out[f"rho/{name}"]["n"], "mean": float(null.mean()),
+                                   "low": float(np.quantile(null, tail)), "high": float(np.quantile(null, 1 - tail)),
+                                   "method": "pooled permutation null"}
         out[f"rho_specific/{name}"] = pair_interval({k: rho[k] - mean(v["rho_other"][name])
                                                      for k, v in pairs.items()}, level)
     transfer = {pair_key(k): v for k, v in result["transfer"].items()}
     own = {a: v["own"] for (a, b), v in transfer.items() if a == b}
     crossed = {k: v for k, v in transfer.items() if k[0] != k[1]}
+    images = result["n_eval"] * len(crossed)  # every ordered pair scores the same evaluation images
     for metric, score in (("forget", "forget"), ("drop", "retain_drop")):
-        out[f"transfer/own/{metric}"] = pair_interval({k: 100 * mean(own[k[1]][score]) for k in crossed}, level)
+        # a forget accuracy is a rate: Wilson on the jackknife's effective images, so it stays inside 0-100 %
+        interval = (lambda v: rate_from_se(pair_interval(v, level), images, level)) if metric == "forget" else (
+            lambda v: pair_interval(v, level))
+        out[f"transfer/own/{metric}"] = interval({k: 100 * mean(own[k[1]][score]) for k in crossed})
         for variant in ("as_is", "outputs", "full"):
-            out[f"transfer/{variant}/{metric}"] = pair_interval(
-                {k: 100 * mean(v[variant][score]) for k, v in crossed.items()}, level)
+            out[f"transfer/{variant}/{metric}"] = interval({k: 100 * mean(v[variant][score])
+                                                            for k, v in crossed.items()})
     return out
 
 
-def verdict_tests(stats: dict[str, dict]):
-    """The universality rule as (tests, rule) for ``replication.decide``: per edited layer, the symbiote's matched
-    edit maps agree beyond the permutation null (ρ − 97.5 % null > 0) and beyond the other digits' maps
-    (ρ − other-digit ρ > 0). *Supported*: both in both layers; *partly*: beyond the null in at least one layer;
-    *not supported*: beyond the null in neither."""
-    tests = []
-    for layer in EDIT_LAYERS:
-        for part in ("above_null", "specific"):
-            s = stats[f"rho_{part}/symbiote/{layer}"]
-            tests.append(Test(f"{part}/{layer}", s["low"], s["high"], lambda x: x > 0))
+# --- the verdict ---------------------------------------------------------------------------------------------------
+# Fixed before any number was seen. Per edited layer: the symbiotes' matched edit maps agree beyond chance (pass side:
+# permutation test pooled over pairs; fail side: the jackknife interval), and beyond the other digits' maps (the
+# jackknife interval), each by at least Cohen's "small" correlation.
 
-    def rule(lv):
-        both = sum(lv[f"above_null/{layer}"] and lv[f"specific/{layer}"] for layer in EDIT_LAYERS)
-        beyond = sum(lv[f"above_null/{layer}"] for layer in EDIT_LAYERS)
-        return "supported" if both == len(EDIT_LAYERS) else "partly" if beyond else "not supported"
-
-    return tests, rule
+TESTS = [test for layer in EDIT_LAYERS for test in (
+    MarginTest(f"above_null/{layer}", f"rho/symbiote/{layer}", 1, 0.0, RHO_MARGIN, null="permutation"),
+    MarginTest(f"specific/{layer}", f"rho_specific/symbiote/{layer}", 1, 0.0, RHO_MARGIN))]
 
 
-def verdict(stats: dict[str, dict]) -> str:
-    tests, rule = verdict_tests(stats)
-    return decide(tests, rule, min(s["n"] for s in stats.values()))
+def verdict_rule(lv: dict[str, int]) -> str:
+    """*Supported*: both tests pass in both edited layers; *partly*: the agreement is above chance in at least one
+    layer; *not supported*: in neither (``lv``: test name -> 1 pass, 0 fail)."""
+    both = sum(lv[f"above_null/{layer}"] and lv[f"specific/{layer}"] for layer in EDIT_LAYERS)
+    beyond = sum(lv[f"above_null/{layer}"] for layer in EDIT_LAYERS)
+    return "supported" if both == len(EDIT_LAYERS) else "partly" if beyond else "not supported"
+
+
+def verdict_tests() -> tuple[list[MarginTest], Callable[[dict[str, int]], str]]:
+    """The universality rule: its tests (``TESTS``) and the map from their outcomes to a verdict (``verdict_rule``)."""
+    return TESTS, verdict_rule
+
+
+def number_label(number: str) -> str:
+    """A tested number as the tables print it: ``rho/symbiote/fc1`` -> "ρ fc1, symbiote"."""
+    kind, method, layer = number.split("/")
+    what = {"rho": "ρ", "rho_specific": "ρ same − other digits"}[kind]
+    return f"{what} {layer}, {method}"
+
+
+def rule_text(test: MarginTest) -> str:
+    """A test of ``TESTS`` as a line of the rule (``stats.rule_text`` with the number's label)."""
+    return stats_rule_text(test, number_label(test.number))
+
+
+def number_text(number: str, est: dict) -> str:
+    """``label mean [low, high]``, as the claims page shows a deciding number."""
+    return f"{number_label(number)} {est['mean']:.3f} [{est['low']:.3f}, {est['high']:.3f}]"
+
+
+@dataclass
+class UniversalityDecision:
+    """Chapter 9's rule decided on its intervals over pairs: every test's row (``stats.evaluate``: p-values, Holm
+    over the chapter's family, outcome, seeds to decide) and the verdict."""
+
+    estimates: dict
+    rows: list[dict]
+    verdict: str
+    alpha: float
+
+    def tests_table(self) -> pd.DataFrame:
+        """One row per test: rule, mean [interval], Holm-adjusted p-values, outcome, seeds to decide."""
+        tests = {t.name: t for t in TESTS}
+        return pd.DataFrame([{"test": rule_text(tests[r["test"]]),
+                              "mean [95 % interval]": f"{r['mean']:.3f} [{r['low']:.3f}, {r['high']:.3f}]",
+                              "p pass (Holm)": r["p_pass_holm"], "p fail (Holm)": r["p_fail_holm"],
+                              "outcome": r["outcome"], "seeds to decide": r["seeds_to_decide"]}
+                             for r in self.rows])
+
+    def decider(self) -> dict:
+        """The test the verdict turns on (``stats.turning_row``)."""
+        return turning_row(self.rows, decided=not self.verdict.startswith(INCONCLUSIVE))
+
+    def decider_text(self) -> str:
+        """The deciding number with its interval and outcome, e.g. "ρ fc1, symbiote 0.012 [-0.030, 0.050]
+        (undecided)"."""
+        r = self.decider()
+        return f"{number_text(r['number'], self.estimates[r['number']])} ({r['outcome']})"
+
+    def seeds_to_decide(self) -> float | None:
+        """For an inconclusive verdict, the most seeds any undecided test needs (None if decided)."""
+        if not self.verdict.startswith(INCONCLUSIVE):
+            return None
+        return seeds_needed(self.rows)
+
+    def glue_values(self) -> dict:
+        """The verdict's glued values: ``uni_verdict``, ``uni_decider``, ``uni_to_decide``, the family's size and
+        level."""
+        return {"uni_verdict": self.verdict, "uni_decider": self.decider_text(),
+                "uni_to_decide": seeds_text(self.seeds_to_decide()), "uni_n_tests": len(self.rows),
+                "uni_n_hypotheses": 2 * len(self.rows), "uni_alpha_pct": 100 * self.alpha}
+
+
+def decide_universality(stats: dict[str, dict], alpha: float = ALPHA) -> UniversalityDecision:
+    """The tests of ``TESTS`` on the estimates over pairs (``summarise``), Holm-corrected as one family at ``alpha``,
+    and the verdict by ``replication.decide_levels`` (an undecided test may take either level)."""
+    missing = [t.number for t in TESTS if t.number not in stats]
+    if missing:
+        raise ValueError(f"the estimates lack {missing}: pass universality.summarise(result)")
+    rows = evaluate(TESTS, stats, alpha)
+    n = min(stats[t.number]["n"] for t in TESTS)
+    return UniversalityDecision(stats, rows, decide_levels(outcome_levels(rows), verdict_rule, n), alpha)
+
+
+def verdict(stats: dict[str, dict], alpha: float = ALPHA) -> str:
+    """The universality verdict on the estimates over pairs (``decide_universality``)."""
+    return decide_universality(stats, alpha).verdict

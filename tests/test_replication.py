@@ -9,35 +9,11 @@ from symbiote_lite import replication as R
 from symbiote_lite.stats import t_interval
 
 
-def test_decide_supported_not_supported_and_inconclusive():
-    rule = lambda lv: "supported" if lv["auc"] else "not supported"
-    above = R.Test("auc", 0.91, 0.97, lambda x: x >= 0.9)
-    below = R.Test("auc", 0.70, 0.85, lambda x: x >= 0.9)
-    across = R.Test("auc", 0.85, 0.95, lambda x: x >= 0.9)
-    assert R.decide([above], rule, 5) == "supported"
-    assert R.decide([below], rule, 5) == "not supported"
-    assert R.decide([across], rule, 5) == "inconclusive at 5 seeds"
-    assert R.decide([across], rule) == "inconclusive"
-
-
-def test_decide_settles_when_every_outcome_agrees():
-    """Two of three tests fail for sure: whatever the undecided one does, the verdict is 'partly' (1 or 2 of 3)..."""
+def test_decide_levels_settles_when_every_outcome_agrees():
     rule = lambda lv: ["not supported", "partly", "partly", "supported"][sum(lv.values())]
-    tests = [R.Test("a", 0.95, 0.99, lambda x: x >= 0.9), R.Test("b", 0.1, 0.2, lambda x: x >= 0.9),
-             R.Test("c", -0.1, 0.1, lambda x: x > 0)]
-    assert R.decide(tests, rule, 3) == "partly"
-    # ... but with a as well undecided, 'not supported' (0 of 3) becomes possible
-    tests[0] = R.Test("a", 0.85, 0.99, lambda x: x >= 0.9)
-    assert R.decide(tests, rule, 3) == "inconclusive at 3 seeds"
-
-
-def test_three_level_test_spans_the_levels_between():
-    three = lambda x: 0 if x < -0.1 else 2 if x > 0.1 else 1
-    assert R.Test("d", -0.5, 0.5, three).possible() == [0, 1, 2]
-    assert R.Test("d", 0.2, 0.5, three).possible() == [2]
-    assert R.Test("d", -0.05, 0.05, three).possible() == [1]
-    decreasing = R.Test("f", 0.2, 0.8, lambda x: x <= 0.5)  # a level that falls with x
-    assert decreasing.possible() == [0, 1]
+    assert R.decide_levels({"a": [1], "b": [0], "c": [0, 1]}, rule, 3) == "partly", "1 or 2 passes: partly either way"
+    assert R.decide_levels({"a": [0, 1], "b": [0], "c": [0, 1]}, rule, 3) == "inconclusive at 3 seeds"
+    assert R.decide_levels({"a": [0, 1]}, lambda lv: "supported" if lv["a"] else "not supported") == "inconclusive"
 
 
 def numbers(**changes):
@@ -188,3 +164,10 @@ def test_the_pages_state_every_rules_margin():
             for name, text in pages.items():
                 assert re.search(rf"margin (of )?{t.margin:g}\b", text), f"{name} does not state {t.name}'s margin"
     assert "Holm" in pages["book/claims.md"] and "Holm" in pages["notebooks/08_replication.py"]
+
+
+def test_numbers_table_has_every_number_per_seed():
+    stats = R.summarise_chains([chain(s) for s in range(3)])
+    table = R.numbers_table(stats, [0, 1, 2])
+    assert len(table) == len(R.NUMBERS) and list(table.columns[:3]) == ["seed 0", "seed 1", "seed 2"]
+    assert table.loc["digit 3 forget, dense (%)", "interval"] == "Wilson"

@@ -165,3 +165,31 @@ def test_an_estimate_with_its_own_standard_error():
     assert S.p_beyond(est, 0.0, 1) == pytest.approx(float(S.sps.t.sf(t, 4)))
     n = S.seeds_to_decide(S.MarginTest("g", "g", 1, 0.0, 0.5), est, 0.01)  # short of the margin: the fail side
     assert 0.3 / (0.05 * math.sqrt(5) / math.sqrt(n)) > S.student_t_quantile(0.99, n - 1)
+
+
+def test_levels_turning_row_and_seeds_needed():
+    rows = [{"test": "a", "outcome": S.PASS, "p_pass_holm": 0.001, "p_fail_holm": 1.0, "seeds_to_decide": None},
+            {"test": "b", "outcome": S.PASS, "p_pass_holm": 0.03, "p_fail_holm": 1.0, "seeds_to_decide": None},
+            {"test": "c", "outcome": S.UNDECIDED, "p_pass_holm": 0.2, "p_fail_holm": 0.4, "seeds_to_decide": 12},
+            {"test": "d", "outcome": S.UNDECIDED, "p_pass_holm": 0.1, "p_fail_holm": 0.9, "seeds_to_decide": 30},
+            {"test": "e", "outcome": S.FAIL, "p_pass_holm": 1.0, "p_fail_holm": 0.01, "seeds_to_decide": None}]
+    assert S.outcome_levels(rows) == {"a": [1], "b": [1], "c": [0, 1], "d": [0, 1], "e": [0]}
+    assert S.turning_row(rows, decided=True)["test"] == "b", "the weakest decided evidence"
+    assert S.turning_row(rows, decided=False)["test"] == "d", "the undecided test closest to a decision"
+    assert S.seeds_needed(rows) == 30 and S.seeds_needed(rows[:2]) == 0
+
+
+def test_rule_text_names_side_threshold_and_margin():
+    assert S.rule_text(S.MarginTest("f", "f", -1, 0.5), "forget", "%") == "forget ≤ 0.5 % (a target: no margin)"
+    assert (S.rule_text(S.MarginTest("r", "r", 1, 0.0, 0.1, null="permutation"), "ρ fc1")
+            == "ρ fc1 > 0, margin 0.1, pass side by pooled permutation")
+
+
+def test_rate_from_se_stays_in_range():
+    jack = {"n": 5, "mean": 0.02, "se": 0.015, "df": 4, "low": -0.02, "high": 0.06, "values": [0.0, 0.05]}
+    r = S.rate_from_se(jack, trials=100_000)
+    assert r["low"] >= 0 and r["high"] > r["mean"] and r["method"] == "Wilson" and "se" not in r
+    zero = S.rate_from_se(jack | {"mean": 0.0, "se": 0.0}, trials=50_000)
+    assert zero["low"] == 0 and 0 < zero["high"] < 0.01 and zero["n_eff"] == 50_000
+    with pytest.raises(ValueError, match="rate"):
+        S.rate_from_se(jack | {"mean": -1.0}, trials=10)

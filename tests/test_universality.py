@@ -2,13 +2,14 @@ import itertools
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 from symbiote_lite import universality as U
 from symbiote_lite.metrics import N_DIGITS
 from symbiote_lite.primary import PrimaryCNN
-from symbiote_lite.stats import t_interval
+from symbiote_lite.stats import ALPHA, FAIL, PASS, UNDECIDED, t_interval
 from symbiote_lite.symbiote import Symbiote, SymbioteConfig, edited_logits
 
 
@@ -161,6 +162,47 @@ def test_other_digit_spearman_separates_shared_from_digit_specific_maps():
     assert (U.matched_spearman(specific, specific, perm) - U.other_digit_spearman(specific, specific, perm)).min() > 0.5
 
 
+def test_live_units_are_those_whose_activation_varies():
+    acts = {"fc1": torch.tensor([[0.0, 1.0, 0.5], [0.0, 2.0, 0.5], [0.0, 0.0, 0.5]])}
+    assert U.live_units(acts)["fc1"].tolist() == [False, True, False]
+    live_a, live_b = torch.tensor([True, True, False, True]), torch.tensor([True, False, True, True])
+    # A's unit 0 -> B's 1 (dead), 1 -> 0, 2 (dead) -> 3, 3 -> 2
+    assert U.live_matched(live_a, live_b, torch.tensor([1, 0, 3, 2])).tolist() == [1, 3]
+
+
+def test_dead_units_are_dropped_from_the_agreement():
+    """Ten live units whose maps disagree perfectly, and twenty dead ones that every map ranks first in both
+    networks: over all units ρ is high, over the live matched units it is -1."""
+    gen = torch.Generator().manual_seed(0)
+    live_map = torch.rand(10, 10, generator=gen)
+    map_a = torch.cat([live_map, torch.full((10, 20), 5.0)], 1)
+    map_b = torch.cat([-live_map, torch.full((10, 20), 5.0)], 1)
+    perm = torch.arange(30)
+    live = torch.arange(30) < 10
+    assert U.matched_spearman(map_a, map_b, perm).min() > 0.5, "the dead units dominate the all-unit ρ"
+    units = U.live_matched(live, live, perm)
+    got = U.agreement(map_a, map_b, perm, units, n_null=50, seed=0)
+    torch.testing.assert_close(got["rho"], -torch.ones(10, dtype=got["rho"].dtype))
+    torch.testing.assert_close(got["rho_other"], U.other_digit_spearman(live_map, -live_map, torch.arange(10)))
+    torch.testing.assert_close(got["null"], U.permutation_null(live_map, -live_map, 50, seed=0))
+    with pytest.raises(ValueError, match="live matched units"):
+        U.agreement(map_a, map_b, perm, units[:2])
+
+
+def test_pair_agreements_store_the_null_draws_of_every_method_and_layer():
+    gen = torch.Generator().manual_seed(0)
+    maps = {m: {"fc1": torch.rand(10, 12, generator=gen), "conv2": torch.rand(10, 8, generator=gen)}
+            for m in ("symbiote", "ablation")}
+    perms = {"fc1": torch.randperm(12, generator=gen), "conv2": torch.randperm(8, generator=gen)}
+    live = {"fc1": torch.arange(12) % 4 != 0, "conv2": torch.ones(8, dtype=torch.bool)}
+    got = U.pair_agreements(maps, maps, perms, live, live, n_null=30, seed=1)
+    assert got["live"] == {"fc1": len(U.live_matched(live["fc1"], live["fc1"], perms["fc1"])), "conv2": 8}
+    assert set(got["rho_null"]) == {"symbiote/fc1", "symbiote/conv2", "ablation/fc1", "ablation/conv2"}
+    null = got["rho_null"]["symbiote/fc1"]
+    assert len(null["draws"]) == 30 and null["q975"] == pytest.approx(float(np.quantile(null["draws"], 0.975)))
+    assert len(got["rho"]["ablation/conv2"]) == N_DIGITS
+
+
 # --- intervals over pairs --------------------------------------------------------------------------------------------
 
 
@@ -170,6 +212,7 @@ def test_pair_interval_of_additive_pairs_is_the_t_interval_over_seeds():
     got, want = U.pair_interval(pairs), t_interval(x)
     for key in ("mean", "low", "high", "sd"):
         assert got[key] == pytest.approx(want[key] if key != "sd" else want["sd"] / 5**0.5, rel=1e-9), key
+    assert got["se"] == got["sd"] and got["df"] == 4 and got["method"] == "jackknife t"
     ordered = {(i, j): (x[i] + x[j]) / 2 for i, j in itertools.permutations(range(5), 2)}
     assert U.pair_interval(ordered)["low"] == pytest.approx(want["low"], rel=1e-9)
 
@@ -186,53 +229,143 @@ def test_pair_interval_refuses_too_few_seeds_and_nan():
 # --- the verdict -----------------------------------------------------------------------------------------------------
 
 
-def stats_with(**intervals):
-    keys = [f"rho_{part}/symbiote/{layer}" for part in ("above_null", "specific") for layer in ("conv2", "fc1")]
-    out = {k: {"n": 5, "low": 0.1, "high": 0.3, "mean": 0.2} for k in keys}
-    for name, (low, high) in intervals.items():
-        part, layer = name.rsplit("_", 1)
-        out[f"rho_{part}/symbiote/{layer}"] = {"n": 5, "low": low, "high": high, "mean": (low + high) / 2}
-    return out
-
-
-def test_verdict_rule_on_intervals():
-    assert U.verdict(stats_with()) == "supported"
-    assert U.verdict(stats_with(specific_fc1=(-0.3, -0.1))) == "partly"
-    assert U.verdict(stats_with(above_null_conv2=(-0.3, -0.1), above_null_fc1=(-0.2, -0.05))) == "not supported"
-    assert U.verdict(stats_with(specific_fc1=(-0.1, 0.1))) == "inconclusive at 5 seeds"
-
-
-def test_summarise_reads_a_result_and_takes_intervals_over_pairs():
-    seeds = [0, 1, 2]
+def synthetic_result(n_seeds=5, rho=0.5, other=0.1, spread=0.02, null_sd=0.05, n_null=200, seed=0):
+    """A result of ``run_universality``'s layout: per seed a level around ``rho``, each pair's same-digit ρ the mean
+    of its two seeds' levels, the other-digit ρ ``other`` lower by the same amount, null draws around 0."""
+    gen = np.random.default_rng(seed)
+    seeds = list(range(n_seeds))
+    level = {s: rho + spread * gen.standard_normal() for s in seeds}
     scores = {"forget": [0.0] * 10, "retain_drop": [0.001] * 10}
-    rho = {"symbiote/fc1": [0.5] * 10}
-    pairs = {f"{a}-{b}": {"corr": {"fc1": [0.9, 0.7]}, "corr_shuffled": {"fc1": [0.1, 0.0]}, "rho": rho,
-                          "rho_other": {"symbiote/fc1": [0.2] * 10},
-                          "rho_null": {"symbiote/fc1": {"q975": 0.3, "median": 0.0}}}
-             for a, b in itertools.combinations(seeds, 2)}
+    pairs = {}
+    for a, b in itertools.combinations(seeds, 2):
+        r = (level[a] + level[b]) / 2
+        pairs[f"{a}-{b}"] = {
+            "corr": {"fc1": [0.9, 0.7]}, "corr_shuffled": {"fc1": [0.1, 0.0]}, "live": {"fc1": 50, "conv2": 30},
+            "rho": {f"symbiote/{layer}": [r] * 10 for layer in ("conv2", "fc1")},
+            "rho_other": {f"symbiote/{layer}": [r - (rho - other)] * 10 for layer in ("conv2", "fc1")},
+            "rho_null": {f"symbiote/{layer}": {"draws": (null_sd * gen.standard_normal(n_null)).tolist(),
+                                               "q975": 1.96 * null_sd, "median": 0.0}
+                         for layer in ("conv2", "fc1")}}
     transfer = {f"{s}-{s}": {"own": scores} for s in seeds}
     transfer.update({f"{a}-{b}": {"as_is": scores, "outputs": scores, "full": scores}
                      for a, b in itertools.permutations(seeds, 2)})
-    result = {"seeds": seeds, "pairs": pairs, "transfer": transfer,
-              "random": {str(s): {"fc1": [0.2, 0.4]} for s in seeds}}
+    return {"seeds": seeds, "n_eval": 5000, "pairs": pairs, "transfer": transfer,
+            "random": {str(s): {"fc1": [0.2, 0.4]} for s in seeds}}
+
+
+def estimates_with(**means):
+    """Estimates of the four tested numbers: mean 0.3, standard error 0.02 on 4 df, a pooled null around 0; any
+    ``<test>_<layer>=mean`` (e.g. ``specific_fc1=-0.2``) moves that test's number."""
+    gen = np.random.default_rng(0)
+    out = {}
+    for test in U.TESTS:
+        part, layer = test.name.split("/")
+        m = means.get(f"{part}_{layer}", 0.3)
+        out[test.number] = {"n": 5, "mean": m, "se": 0.02, "df": 4, "low": m - 0.06, "high": m + 0.06,
+                            "method": "jackknife t", "null": 0.02 * gen.standard_normal(5000)}
+    return out
+
+
+def test_the_rule_has_two_margin_tests_per_edited_layer():
+    tests, rule = U.verdict_tests()
+    assert [t.name for t in tests] == ["above_null/conv2", "specific/conv2", "above_null/fc1", "specific/fc1"]
+    assert all(t.margin == 0.1 and t.threshold == 0 and t.side == 1 for t in tests)
+    assert [t.null for t in tests] == ["permutation", "interval"] * 2
+    assert rule({t.name: 1 for t in tests}) == "supported"
+    assert rule({"above_null/conv2": 1, "specific/conv2": 0, "above_null/fc1": 0, "specific/fc1": 0}) == "partly"
+    assert rule({t.name: int(t.name.startswith("specific")) for t in tests}) == "not supported"
+
+
+def test_verdict_rule_on_estimates():
+    assert U.verdict(estimates_with()) == "supported"
+    assert U.verdict(estimates_with(specific_fc1=-0.2)) == "partly"
+    assert U.verdict(estimates_with(above_null_conv2=0.0, above_null_fc1=0.01)) == "not supported"
+    # a specific part halfway to the margin: neither 0 nor the margin can be excluded at 5 seeds
+    assert U.verdict(estimates_with(specific_fc1=0.05)) == "inconclusive at 5 seeds"
+
+
+def test_decision_rows_deciding_number_and_seeds_to_decide():
+    decision = U.decide_universality(estimates_with(specific_fc1=0.05))
+    rows = {r["test"]: r for r in decision.rows}
+    assert rows["specific/fc1"]["outcome"] == UNDECIDED and rows["above_null/fc1"]["outcome"] == PASS
+    assert rows["specific/fc1"]["seeds_to_decide"] is not None
+    assert decision.decider()["test"] == "specific/fc1"
+    assert decision.decider_text() == "ρ same − other digits fc1, symbiote 0.050 [-0.010, 0.110] (undecided)"
+    glued = decision.glue_values()
+    assert glued["uni_verdict"] == "inconclusive at 5 seeds" and glued["uni_to_decide"] != "decided"
+    assert glued["uni_n_hypotheses"] == 8
+    table = decision.tests_table()
+    assert list(table["outcome"]) == [rows[t.name]["outcome"] for t in U.TESTS]
+    assert "margin 0.1, pass side by pooled permutation" in table["test"][0]
+    decided = U.decide_universality(estimates_with())
+    assert decided.seeds_to_decide() is None and decided.glue_values()["uni_to_decide"] == "decided"
+    with pytest.raises(ValueError, match="summarise"):
+        U.decide_universality({})
+
+
+def test_holm_corrects_over_the_chapters_eight_hypotheses():
+    decision = U.decide_universality(estimates_with())
+    ps = sorted(p for r in decision.rows for p in (r["p_pass"], r["p_fail"]))
+    assert min(r["p_pass_holm"] for r in decision.rows) == pytest.approx(min(1.0, 8 * ps[0]))
+
+
+def test_summarise_reads_a_result_and_takes_intervals_over_pairs():
+    result = synthetic_result(n_seeds=3, rho=0.5, other=0.2, spread=0.0)
     stats = U.summarise(result)
     assert stats["corr/fc1"]["mean"] == pytest.approx(0.8) and stats["corr_random/fc1"]["mean"] == pytest.approx(0.3)
-    assert stats["rho_above_null/symbiote/fc1"]["mean"] == pytest.approx(0.2)
+    assert stats["rho/symbiote/fc1"]["mean"] == pytest.approx(0.5)
     assert stats["rho_specific/symbiote/fc1"]["mean"] == pytest.approx(0.3)
+    assert stats["rho_specific/symbiote/fc1"]["df"] == 2 and "se" in stats["rho/symbiote/conv2"]
+    assert stats["live/fc1"]["mean"] == 50 and stats["live/conv2"]["mean"] == 30
     assert stats["transfer/own/drop"]["mean"] == pytest.approx(0.1)
     assert stats["transfer/full/forget"]["n"] == 3
+    for variant in ("own", "as_is", "outputs", "full"):  # rates: Wilson intervals inside 0-100 %
+        forget = stats[f"transfer/{variant}/forget"]
+        assert forget["method"] == "Wilson" and 0 <= forget["low"] <= forget["mean"] <= forget["high"] <= 100
+    assert "rho_above_null/symbiote/fc1" not in stats
 
 
-def test_chapter_9_compares_exactly_chapter_8s_default_chains():
+def test_the_null_is_pooled_over_pairs():
+    result = synthetic_result(n_seeds=4, null_sd=0.1, n_null=400)
+    stats = U.summarise(result)
+    null = stats["rho/symbiote/fc1"]["null"]
+    per_pair = np.array([p["rho_null"]["symbiote/fc1"]["draws"] for p in result["pairs"].values()])
+    assert null.mean() == pytest.approx(per_pair.mean(), abs=0.01)
+    # a mean over the six pairs' independent draws: its spread is the pairs' over √6
+    assert null.std() == pytest.approx(per_pair.std() / 6**0.5, rel=0.1)
+    ref = stats["rho_null/symbiote/fc1"]
+    assert ref["low"] < ref["mean"] < ref["high"] and ref["high"] == pytest.approx(np.quantile(null, 0.975))
+
+
+def test_a_flat_agreement_is_not_supported_with_enough_seeds():
+    """ρ ≈ 0 with a small spread: the margin makes "no agreement" decidable, it is no longer inconclusive."""
+    stats = U.summarise(synthetic_result(n_seeds=12, rho=0.0, other=0.0, spread=0.02))
+    decision = U.decide_universality(stats)
+    assert all(r["outcome"] == FAIL for r in decision.rows), decision.tests_table()
+    assert decision.verdict == "not supported"
+    assert decision.decider_text().endswith("(fail)")
+
+
+def test_a_strong_agreement_is_supported():
+    stats = U.summarise(synthetic_result(n_seeds=5, rho=0.5, other=0.1, spread=0.02))
+    decision = U.decide_universality(stats, ALPHA)
+    assert all(r["outcome"] == PASS for r in decision.rows), decision.tests_table()
+    assert decision.verdict == "supported"
+
+
+def test_chapter_9_compares_chains_chapter_8_already_trained():
     root = Path(__file__).resolve().parent.parent
 
     def defaults(name):
         source = (root / "notebooks" / name).read_text()
         return [int(re.search(rf"^{key} = (\d+)", source, re.M).group(1)) for key in ("N_SEEDS", "FIRST_SEED")]
 
-    assert defaults("09_universality.py") == defaults("08_replication.py"), "chapter 9 would train chains twice"
-    n, first = defaults("09_universality.py")
-    assert U.UniversalityConfig().seeds == tuple(range(first, first + n))
+    n9, first9 = defaults("09_universality.py")
+    n8, first8 = defaults("08_replication.py")
+    assert set(range(first9, first9 + n9)) <= set(range(first8, first8 + n8)), "chapter 9 would train new chains"
+    assert U.UniversalityConfig().seeds == tuple(range(first9, first9 + n9))
+    source = (root / "notebooks" / "09_universality.py").read_text()
+    assert f"n_chapter8 = {n8} " in source, "chapter 9's count of chapter 8's chains is chapter 8's default"
 
 
 @pytest.mark.parametrize("seeds", [(0, 1), (0, 1, 1)])

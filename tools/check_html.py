@@ -12,7 +12,8 @@ and fails (exit 1, one line per problem) on:
   source are counted against the glued values on the page);
 - a figure with no "Figure." caption right after its cell, or a caption with no figure before it;
 - a notebook page whose Colab or Binder launch button does not point at that page's ``.ipynb``;
-- a code cell whose lines are wider than the rendered cell (the reader would scroll sideways);
+- a code cell whose lines are wider than the rendered cell, a text table wider than the page, or a page that scrolls
+  sideways at a laptop's 1280-pixel width;
 - math that MathJax did not render, a JavaScript error, or a request that leaves this machine
   (the book must read the same offline as online: MathJax ships with it).
 
@@ -200,13 +201,20 @@ _PAGE_STATE = """async () => {
   const math = [...document.querySelectorAll('.math')].filter(m => !m.querySelector('mjx-container')).length;
   const wide = [...document.querySelectorAll('div.cell_input pre')].filter(p => p.scrollWidth > p.clientWidth + 1)
     .map(p => p.textContent.split('\\n').reduce((a, b) => (b.length > a.length ? b : a), '').trim().slice(0, 60));
-  return {broken: images, unrendered: math, mathjax: !!window.MathJax, wide: wide};
+  const pageWide = document.documentElement.scrollWidth > document.documentElement.clientWidth + 1;
+  const tables = [...document.querySelectorAll('article table')].filter(t => !t.closest('.cell_output'))
+    .filter(t => { const box = t.closest('.pst-scrollable-table-container') || t.parentElement;
+                   return box.scrollWidth > box.clientWidth + 1; })
+    .map(t => (t.querySelector('th, td') || {textContent: ''}).textContent.trim().slice(0, 40));
+  return {broken: images, unrendered: math, mathjax: !!window.MathJax, wide: wide, tables: tables,
+          pageWide: pageWide};
 }"""
 
 
 def check_book(root: Path, screenshots: Path | None) -> dict[str, list[str]]:
     """Load every page of the book in Chromium; return ``{page: [problems]}`` for the pages with problems (a code
-    cell wider than its box is one: at the 1280-pixel viewport a code cell shows about 78 characters)."""
+    cell or a text table wider than its box is one, and so is a page that scrolls sideways, at the 1280-pixel
+    viewport of a laptop, where a code cell shows about 78 characters)."""
     from playwright.sync_api import sync_playwright
 
     root = root.resolve()
@@ -245,6 +253,9 @@ def check_book(root: Path, screenshots: Path | None) -> dict[str, list[str]]:
                                          glue_expected=expected_glue(root, rel))
                 problems += [f"image does not load: {s}" for s in state["broken"]]
                 problems += [f"code cell wider than the page (scrolls sideways): {w!r}" for w in state["wide"]]
+                problems += [f"table wider than the page (scrolls sideways): {t!r}" for t in state["tables"]]
+                if state["pageWide"]:
+                    problems.append("the page scrolls sideways at a laptop's width")
                 if state["unrendered"]:
                     problems.append(f"{state['unrendered']} math elements not rendered by MathJax")
                 problems += [f"JavaScript error: {e}" for e in errors]
