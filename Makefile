@@ -30,10 +30,12 @@ $(STAMP): requirements-lock.txt pyproject.toml
 # other their networks, 02 -> 03 -> 04 -> 05 -> 06, then 07 and 08. Lane B: chapter 8's independent chains of seeds
 # $(CHAIN_SEEDS) (python -m symbiote_lite.replication, through a local Dask cluster of one worker: the other core
 # runs lane A), then 09 (it needs the chains and chapter 6). 10 (the toy-model symbiote) needs only 01's toy models
-# and runs wherever a lane is free. Each job's wall time goes to a table the reproducibility page includes.
+# and runs wherever a lane is free; 11 (erasure) needs the chains and its references (below). Each job's wall time
+# goes to a table the reproducibility page includes.
 CHAIN_SEEDS := 1 2 3 4 5 6 7
 EXECUTED_NBS := $(patsubst notebooks/%,$(EXECUTED)/%,$(NOTEBOOKS))
 CHAINS := $(EXECUTED)/.chains
+REFERENCES := $(EXECUTED)/.references
 LANE := OMP_NUM_THREADS=1 $(QUIET)
 TIMED = start=$$(date +%s); echo "== $(1)"; $(2) || exit 1; took=$$(( $$(date +%s) - start )); \
 	echo "== $(1) took $$took s"; echo "| $(1) | $$took |" > $(EXECUTED)/.times/$(3).md
@@ -63,6 +65,15 @@ $(EXECUTED)/06_circuits.ipynb: $(EXECUTED)/05_results.ipynb
 $(EXECUTED)/07_published_code.ipynb: $(EXECUTED)/06_circuits.ipynb
 $(EXECUTED)/08_replication.ipynb: $(EXECUTED)/07_published_code.ipynb $(CHAINS)
 $(EXECUTED)/09_universality.ipynb: $(EXECUTED)/06_circuits.ipynb $(CHAINS)
+$(EXECUTED)/11_erasure.ipynb: $(CHAINS) $(REFERENCES)
+
+# The erasure chapter's retrained and fine-tuned networks (20 per seed, for its default N_SEEDS = 5 chains) need only
+# each seed's dense primary. They follow 07 in lane A, which otherwise waits there for the chains; a dense primary a
+# chain has not yet written is trained here to the same config (the cache writes atomically: either copy is the same).
+ERASURE_SEEDS := 0 1 2 3 4
+$(REFERENCES): $(EXECUTED)/07_published_code.ipynb
+	@$(call TIMED,references of seeds $(ERASURE_SEEDS) for 11_erasure,$(LANE) $(PY) -m symbiote_lite.erasure $(ERASURE_SEEDS),11-references)
+	touch $@
 $(EXECUTED)/10_toy_features.ipynb: $(EXECUTED)/01_superposition.ipynb
 
 # Chapter 8 at any number of seeds: the chains of seeds FIRST_SEED .. FIRST_SEED+N_SEEDS-1 in parallel through
