@@ -29,7 +29,8 @@ if "google.colab" in sys.modules:
 #
 # After the symbiote's edit the primary no longer *outputs* the digit: its forget accuracy is below 0.5 %. That
 # does not say the digit's information is gone from the network. The loss acts on the outputs only; chapter 5's
-# pure last-layer suppression also scores 0 %; and most of the forgotten images are sent to one other digit. In
+# pure last-layer suppression also scores 0 % (chapter 5), which also found most forgotten images sent to one other
+# digit. In
 # the machine-unlearning and concept-erasure literature the first question a reviewer asks of such an edit is
 # whether it **erases** the digit or only **suppresses** it {cite}`lynch2024eight,deeb2024unlearning`. This chapter
 # asks it of every edit the book has trained, on every chain of {doc}`08_replication`, and for every digit.
@@ -68,8 +69,9 @@ if "google.colab" in sys.modules:
 # **The verdict rule, fixed before the verdicts.** Two measures decide, each a mean over the ten digits per seed:
 # the *fc1 probe AUROC* and the *10-shot relearning area*, the area under the relearning curve per attack step (the
 # mean held-out accuracy over the attack: 0 if the digit never comes back, 100 if it is there from the start). The
-# accuracy after the last step alone is no measure: a pilot run on seed 0 found every network, the retrained one
-# included, back near 100 % by then; the curves differ in how fast they get there. Write v for a method's
+# accuracy after the last step alone is no measure: in a first run on one seed every network, the retrained one
+# included, was back near 100 % by then (as the figure of section 3 shows again); the curves differ in how fast
+# they get there. Write v for a method's
 # value, r for the retrained model's and s for its suppression reference's (the pruned primary's own for the
 # pruned symbiote). The **margin** is a quarter of the distance between the references: a method is *within the
 # margin of the retrained model* on a measure when (v − r) − ¼ (s − r) < 0, and *within the margin of
@@ -82,12 +84,12 @@ if "google.colab" in sys.modules:
 # **supported** when the symbiote erases on both primaries, **partly** when on one, **not supported** when on
 # neither.
 #
-# **Cost.** The chains' networks come from the cache. The retrained and fine-tuned models (20 per seed, about
-# 100 s per seed on one core) are trained ahead of the chapter by `python -m symbiote_lite.erasure SEEDS`, which
-# the book's build runs while the chains finish; the measurement (about 45 s per seed) is cached per seed. By
-# default the chapter uses the first {glue:text}`era_n` of chapter 8's chains, as chapter 9 does: all of them
-# would cost about 2.5 more minutes of measurement and 5 more of training. What that costs the verdicts is in the
-# tests table: an undecided test says how many seeds it would need. The retrained reference is the *dense*
+# **Cost.** The chains' networks come from the cache. The retrained and fine-tuned models (20 per seed) are
+# trained ahead of the chapter by `python -m symbiote_lite.erasure SEEDS`, which the book's build runs while the
+# chains finish; the measurement is cached per seed. Both grow in proportion to the seeds (their times are on the
+# {doc}`../book/reproducibility` page). By default the chapter uses the first {glue:text}`era_n` of chapter 8's
+# chains, as chapter 9 does. What that costs the verdicts is in the tests table: an undecided test says how many
+# seeds it would need. The retrained reference is the *dense*
 # primary's: a pruned primary retrained without the digit would be the exact reference for the pruned symbiote and
 # would double that training; its suppression reference is its own.
 

@@ -38,6 +38,7 @@ from symbiote_lite.data import load_mnist, train_val_split
 from symbiote_lite.metrics import N_DIGITS
 from symbiote_lite.networks import load_primaries, primary_configs
 from symbiote_lite.primary import LAST_LAYER, PrimaryCNN, activations, channels_last, load_or_train
+from symbiote_lite.replication import decide_levels
 from symbiote_lite.runtime import default_device, progress_bar
 from symbiote_lite.stages import CircuitsConfig
 from symbiote_lite.symbiote import SymbioteConfig, load_or_train_symbiote
@@ -583,8 +584,6 @@ def decide(records: list[dict]) -> dict:
     """Every test of the erasure family on intervals over the seeds (Holm over the family), each method's verdict
     (``inconclusive at N seeds`` when an undecided test could change it) and the claim's (decided over the same
     combinations: it can be decided while a method's verdict is not, when no combination lets that method erase)."""
-    from symbiote_lite.replication import decide_levels  # the claims table's combinator (imports this module's peers)
-
     numbers = gaps(records)
     for m in METHODS:
         numbers |= {f"{slug(m)}_{k}": v for k, v in contrasts(records, m).items()}
