@@ -25,17 +25,19 @@ $(STAMP): requirements-lock.txt pyproject.toml
 	$(PY) -m pip install -q --no-deps -e .
 	touch $@
 
-# Execute every notebook into _build/executed (never in place), in two lanes of one torch thread each (two
-# one-thread jobs on 2 cores get through more than one two-thread job). Lane A: 01, then the chapters that hand each
-# other their networks, 02 -> 03 -> 04 -> 05 -> 06, then 07 and 08. Lane B: chapter 8's independent chains of seeds
-# $(CHAIN_SEEDS) (python -m symbiote_lite.replication, through a local Dask cluster of one worker: the other core
-# runs lane A), then 09 (it needs the chains and chapter 6). 10 (the toy-model symbiote) needs only 01's toy models
-# and runs wherever a lane is free; 11 (erasure) needs the chains and its references (below). Each job's wall time
-# goes to a table the reproducibility page includes.
+# Execute every notebook into _build/executed (never in place), as jobs of one torch thread each, two at a time (two
+# one-thread jobs on 2 cores get through more than one two-thread job). The chapters that hand each other their
+# networks run in order, 01 -> 02 -> ... -> 07; every other job is independent and runs wherever a lane is free:
+# chapter 8's chains, one job per seed of $(CHAIN_SEEDS) (python -m symbiote_lite.replication, through a local Dask
+# cluster of one worker), and per seed of $(ERASURE_SEEDS) the erasure chapter's references and measurement once that
+# seed's networks exist (python -m symbiote_lite.erasure --measure). 08 and 09 follow the chains, 10 (the toy-model
+# symbiote) needs only 01's toy models, 11 (erasure) reads the per-seed records. Each job's wall time goes to a table
+# the reproducibility page includes.
 CHAIN_SEEDS := 1 2 3 4 5 6 7
+ERASURE_SEEDS := 0 1 2 3 4 5 6 7
 EXECUTED_NBS := $(patsubst notebooks/%,$(EXECUTED)/%,$(NOTEBOOKS))
-CHAINS := $(EXECUTED)/.chains
-REFERENCES := $(EXECUTED)/.references
+CHAINS := $(foreach s,$(CHAIN_SEEDS),$(EXECUTED)/.chain-$(s))
+ERASURE := $(foreach s,$(ERASURE_SEEDS),$(EXECUTED)/.erasure-$(s))
 LANE := OMP_NUM_THREADS=1 $(QUIET)
 TIMED = start=$$(date +%s); echo "== $(1)"; $(2) || exit 1; took=$$(( $$(date +%s) - start )); \
 	echo "== $(1) took $$took s"; echo "| $(1) | $$took |" > $(EXECUTED)/.times/$(3).md
@@ -51,10 +53,16 @@ execute: $(STAMP)
 $(EXECUTED)/%.ipynb: notebooks/%.ipynb
 	@$(call TIMED,$*,$(LANE) $(PY) -m papermill --cwd notebooks --no-progress-bar $< $@,$*)
 
-RUN_CHAINS = $(LANE) $(PY) -m symbiote_lite.replication --workers 1 $(CHAIN_SEEDS)
+$(EXECUTED)/.chain-%:
+	@$(call TIMED,chain of seed $* for 08_replication,$(LANE) $(PY) -m symbiote_lite.replication --workers 1 $*,08-chain-$*)
+	touch $@
 
-$(CHAINS):
-	@$(call TIMED,chains of seeds $(CHAIN_SEEDS) for 08_replication,$(RUN_CHAINS),08-chains)
+# A seed's erasure record: its retrained and fine-tuned references (20 networks, cached), then the probes and attacks
+# on every method's edits of that seed's networks (seed 0's come from chapters 4-6, the others' from their chain).
+$(EXECUTED)/.erasure-0: $(EXECUTED)/06_circuits.ipynb
+$(filter-out %-0,$(ERASURE)): $(EXECUTED)/.erasure-%: $(EXECUTED)/.chain-%
+$(ERASURE): $(EXECUTED)/.erasure-%:
+	@$(call TIMED,erasure of seed $* for 11_erasure,$(LANE) $(PY) -m symbiote_lite.erasure --measure $*,11-erasure-$*)
 	touch $@
 
 $(EXECUTED)/02_primary_cnn.ipynb: $(EXECUTED)/01_superposition.ipynb
@@ -65,15 +73,7 @@ $(EXECUTED)/06_circuits.ipynb: $(EXECUTED)/05_results.ipynb
 $(EXECUTED)/07_published_code.ipynb: $(EXECUTED)/06_circuits.ipynb
 $(EXECUTED)/08_replication.ipynb: $(EXECUTED)/07_published_code.ipynb $(CHAINS)
 $(EXECUTED)/09_universality.ipynb: $(EXECUTED)/06_circuits.ipynb $(CHAINS)
-$(EXECUTED)/11_erasure.ipynb: $(CHAINS) $(REFERENCES)
-
-# The erasure chapter's retrained and fine-tuned networks (20 per seed, for its default N_SEEDS = 5 chains) need only
-# each seed's dense primary. They follow 07 in lane A, which otherwise waits there for the chains; a dense primary a
-# chain has not yet written is trained here to the same config (the cache writes atomically: either copy is the same).
-ERASURE_SEEDS := 0 1 2 3 4
-$(REFERENCES): $(EXECUTED)/07_published_code.ipynb
-	@$(call TIMED,references of seeds $(ERASURE_SEEDS) for 11_erasure,$(LANE) $(PY) -m symbiote_lite.erasure $(ERASURE_SEEDS),11-references)
-	touch $@
+$(EXECUTED)/11_erasure.ipynb: $(ERASURE)
 $(EXECUTED)/10_toy_features.ipynb: $(EXECUTED)/01_superposition.ipynb
 
 # Chapter 8 at any number of seeds: the chains of seeds FIRST_SEED .. FIRST_SEED+N_SEEDS-1 in parallel through

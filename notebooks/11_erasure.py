@@ -84,17 +84,17 @@ if "google.colab" in sys.modules:
 # **supported** when the symbiote erases on both primaries, **partly** when on one, **not supported** when on
 # neither.
 #
-# **Cost.** The chains' networks come from the cache. The retrained and fine-tuned models (20 per seed) are
-# trained ahead of the chapter by `python -m symbiote_lite.erasure SEEDS`, which the book's build runs while the
-# chains finish; the measurement is cached per seed. Both grow in proportion to the seeds (their times are on the
-# {doc}`../book/reproducibility` page). By default the chapter uses the first {glue:text}`era_n` of chapter 8's
-# chains, as chapter 9 does. What that costs the verdicts is in the tests table: an undecided test says how many
-# seeds it would need. The retrained reference is the *dense*
-# primary's: a pruned primary retrained without the digit would be the exact reference for the pruned symbiote and
-# would double that training; its suppression reference is its own.
+# **Cost.** The chains' networks come from the cache. Per seed, the retrained and fine-tuned models (20 networks,
+# cached) and then the measurement (cached as one record) are built by `python -m symbiote_lite.erasure --measure
+# SEED`, which the book's build runs as one job per seed as soon as that seed's chain is done, beside the other jobs;
+# the chapter then reads the records. Both grow in proportion to the seeds (their times are on the
+# {doc}`../book/reproducibility` page). By default the chapter uses all {glue:text}`era_n` of chapter 8's chains.
+# What the seeds cost the verdicts is in the tests table: an undecided test says how many seeds it would need.
+# The retrained reference is the *dense* primary's: a pruned primary retrained without the digit would be the
+# exact reference for the pruned symbiote and would double that training; its suppression reference is its own.
 
 # %% tags=["parameters"]
-N_SEEDS = 5  # the first chains of chapter 8 ...
+N_SEEDS = 8  # the first chains of chapter 8 ...
 FIRST_SEED = 0  # ... with seeds FIRST_SEED, FIRST_SEED + 1, ...
 
 # %%

@@ -59,14 +59,21 @@ class PrimaryCNN(nn.Module):
         self.fc1 = nn.Linear(channels2 * 16, hidden)
         self.fc2 = nn.Linear(hidden, 10)
 
-    def forward(self, x, return_hidden: bool = False):
-        a1 = F.relu(F.max_pool2d(channels_last(self.conv1(x)), 2))
+    def first(self, x):
+        """conv1's activations (after pooling and ReLU): the part of the forward pass the hidden-layer edits share."""
+        return F.relu(F.max_pool2d(channels_last(self.conv1(x)), 2))
+
+    def after_first(self, a1, return_hidden: bool = False):
+        """The rest of the forward pass, from conv1's activations ``a1`` (``first``'s output)."""
         a2 = F.relu(F.max_pool2d(channels_last(self.conv2(a1)), 2))
         a3 = F.relu(self.fc1(a2.flatten(1)))
         logits = self.fc2(a3)
         if return_hidden:
             return logits, {"conv1": a1, "conv2": a2, "fc1": a3}
         return logits
+
+    def forward(self, x, return_hidden: bool = False):
+        return self.after_first(self.first(x), return_hidden)
 
     def forward_many(self, params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
         """``forward`` under B parameter sets at once: x (N, 1, 28, 28) -> logits (B, N, 10).

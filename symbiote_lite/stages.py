@@ -302,21 +302,31 @@ class SteeringResult:
         return out
 
 
+def tuned_steering(config: CircuitsConfig, dense, dense_key: str, x_val, y_val, progress: bool = False):
+    """The steering editor at each learning-rate factor of ``config.steer_lr_factors`` (trained or loaded), and the
+    one of lowest validation loss: ``(best editor, [{"learning rate", "validation loss"} per factor])``."""
+    recipe = config.recipe
+    eye = torch.eye(N_DIGITS, device=x_val.device)
+    rows, best = [], None
+    for factor in config.steer_lr_factors:
+        run = E.EditorRun("steering", replace(recipe, lr=recipe.lr * factor), dense_key)
+        editor, _ = E.load_or_train_editor(run, dense, progress=progress)
+        with torch.no_grad():
+            val = E.validation_loss(E.steered_logits, dense, editor(eye), x_val, y_val, eye, recipe.inhibit_weight)
+        rows.append({"learning rate": recipe.lr * factor, "validation loss": val})
+        if best is None or val < best[0]:  # the first of equal losses
+            best = (val, editor)
+    return best[1], rows
+
+
 def steering_stage(s: Setting, attribution: AttributionResult, progress: bool = False) -> SteeringResult:
     """Section 3: train the steering symbiote at each learning-rate factor, keep the lowest validation loss, and
     score it and the weight symbiote on the test set (forget, retain drop, attribution agreement)."""
     config, dense, eye, recipe = s.config, s.dense, s.eye, s.config.recipe
-    lr_rows, steerers = [], {}
-    for factor in config.steer_lr_factors:
-        run = E.EditorRun("steering", replace(recipe, lr=recipe.lr * factor), s.dense_key)
-        steerers[factor], _ = E.load_or_train_editor(run, dense, progress=progress)
-        with torch.no_grad():
-            val = E.validation_loss(E.steered_logits, dense, steerers[factor](eye), s.x_val, s.y_val, eye,
-                                    recipe.inhibit_weight)
-        lr_rows.append({"learning rate": recipe.lr * factor, "validation loss": val})
+    steering, lr_rows = tuned_steering(config, dense, s.dense_key, s.x_val, s.y_val, progress)
     lr_table = pd.DataFrame(lr_rows)
     best = config.steer_lr_factors[int(lr_table["validation loss"].idxmin())]
-    steering, symbiote = steerers[best], s.symbiotes["dense"]
+    symbiote = s.symbiotes["dense"]
     base = s.base_pred()
     with torch.no_grad():
         offsets, diffs = steering(eye), symbiote(eye)

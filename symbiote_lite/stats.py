@@ -255,7 +255,7 @@ def p_beyond(est: dict, c: float, side: int) -> float:
 
 @dataclass(frozen=True)
 class MarginTest:
-    """One test of a verdict rule: does the number ``name`` lie beyond ``threshold`` on side ``side`` (+1: larger
+    """One test of a verdict rule: does the number ``number`` lie beyond ``threshold`` on side ``side`` (+1: larger
     passes, −1: smaller passes), by a smallest effect of interest ``margin``? ``null="permutation"`` takes the passing
     side's p-value from the estimate's pooled permutation null (``est["null"]``) instead of its interval."""
 

@@ -173,6 +173,16 @@ def test_average_ranks_share_ties():
     assert C.average_ranks(torch.tensor([10.0, 30.0, 20.0, 20.0])).tolist() == [1.0, 4.0, 2.5, 2.5]
 
 
+def test_average_ranks_equal_the_pairwise_definition():
+    x = torch.randint(0, 7, (3, 5, 40), generator=torch.Generator().manual_seed(0)).float()  # many ties, batched
+    less = (x[..., None, :] < x[..., :, None]).sum(-1).double()
+    equal = (x[..., None, :] == x[..., :, None]).sum(-1).double()
+    assert torch.equal(C.average_ranks(x), less + (equal + 1) / 2)
+    assert torch.equal(C.average_ranks(x.transpose(1, 2))[0, 0], C.average_ranks(x[0, :, 0]))  # non-contiguous
+    with pytest.raises(ValueError, match="NaN"):
+        C.average_ranks(torch.tensor([1.0, float("nan")]))
+
+
 def test_spearman_hand_made():
     a = torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0])
     assert C.spearman(a, a**3).item() == pytest.approx(1.0)

@@ -1,4 +1,6 @@
 import copy
+import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -91,6 +93,20 @@ def test_probe_features_shapes(net):
     f = R.probe_features(model, x[:7])
     assert {k: tuple(v.shape) for k, v in f.items()} == {"conv1": (7, 4), "conv2": (7, 8), "fc1": (7, 12),
                                                           "fc2": (7, 10)}
+
+
+def test_probe_features_from_shared_first_layer_equal_the_full_pass(net):
+    model, x, _ = net
+    edited = R.fold_diffs(model, {"conv2.weight": 0.1 * torch.ones(1, *model.conv2.weight.shape)})[0]
+    assert R.same_first_layer(model, edited)
+    assert not R.same_first_layer(model, R.fold_diffs(model, {"conv1.bias": torch.ones(1, 4)})[0])
+    with torch.no_grad():
+        first = model.first(x[:20])
+    full, shared = R.probe_features(edited, x[:20]), R.probe_features(edited, x[:20], first)
+    assert all(torch.allclose(full[k], shared[k], atol=1e-6) for k in full)
+    assert not torch.allclose(full["fc1"], R.probe_features(model, x[:20])["fc1"]), "the edit must show"
+    with pytest.raises(ValueError, match="conv1 activations of 19"):
+        R.probe_features(edited, x[:20], first[:19])
 
 
 def test_fit_probes_checks_shapes():
@@ -260,3 +276,18 @@ def test_the_claim_is_decided_when_no_open_test_lets_the_symbiote_erase():
     erase = [r for r in out["rows"] if "_erase_" in r["test"] and r["test"].startswith("symbiote")]
     assert {r["outcome"] for r in erase} == {FAIL}
     assert out["claim"] == "not supported"
+
+
+def test_the_build_measures_exactly_the_chapters_default_seeds():
+    root = Path(__file__).resolve().parent.parent
+    source = (root / "notebooks" / "11_erasure.py").read_text()
+    n = int(re.search(r"^N_SEEDS = (\d+)", source, re.M).group(1))
+    first = int(re.search(r"^FIRST_SEED = (\d+)", source, re.M).group(1))
+    seeds = re.search(r"^ERASURE_SEEDS := (.*)$", (root / "Makefile").read_text(), re.M).group(1).split()
+    assert [int(s) for s in seeds] == list(range(first, first + n))
+
+
+def test_the_command_refuses_repeated_or_negative_seeds():
+    for argv in (["1", "1"], ["--measure", "-1"]):
+        with pytest.raises(SystemExit, match="distinct non-negative"):
+            R.main(argv)
