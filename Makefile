@@ -59,6 +59,10 @@ $(EXECUTED)/.chain-%:
 
 # A seed's erasure record: its retrained and fine-tuned references (20 networks, cached), then the probes and attacks
 # on every method's edits of that seed's networks (seed 0's come from chapters 4-6, the others' from their chain).
+# The chains run one after another (order-only on the previous seed's) and so do the erasure jobs of seeds 1-7, so a lane
+# stays free for the chapters 02 -> 07 (the longest sequence) instead of waiting behind the independent jobs.
+$(foreach i,$(wordlist 2,99,$(CHAIN_SEEDS)),$(eval $(EXECUTED)/.chain-$(i): | $(EXECUTED)/.chain-$(word $(i),0 $(CHAIN_SEEDS))))
+$(foreach i,$(wordlist 2,99,$(CHAIN_SEEDS)),$(eval $(EXECUTED)/.erasure-$(i): | $(EXECUTED)/.erasure-$(word $(i),0 $(CHAIN_SEEDS))))
 $(EXECUTED)/.erasure-0: $(EXECUTED)/06_circuits.ipynb
 $(filter-out %-0,$(ERASURE)): $(EXECUTED)/.erasure-%: $(EXECUTED)/.chain-%
 $(ERASURE): $(EXECUTED)/.erasure-%:
