@@ -69,3 +69,22 @@ def write_mnist():
 def toy_digits():
     """A function (n=256, seed=0) -> (x (n, 1, 28, 28), y (n,)) of easily separable synthetic digits."""
     return _separable_digits
+
+
+@pytest.fixture
+def build_seeds():
+    """``(notebook, make_variable) -> (seeds the notebook's defaults use, seeds the Makefile variable lists)``: the
+    notebook's ``N_SEEDS`` and ``FIRST_SEED`` give range(FIRST_SEED, FIRST_SEED + N_SEEDS)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+
+    def read(notebook: str, variable: str):
+        source = (root / "notebooks" / f"{notebook}.py").read_text()
+        n = int(re.search(r"^N_SEEDS = (\d+)", source, re.M).group(1))
+        first = int(re.search(r"^FIRST_SEED = (\d+)", source, re.M).group(1))
+        listed = re.search(rf"^{variable} := (.*)$", (root / "Makefile").read_text(), re.M).group(1).split()
+        return list(range(first, first + n)), [int(s) for s in listed]
+
+    return read

@@ -1,6 +1,4 @@
 import copy
-import re
-from pathlib import Path
 
 import pytest
 import torch
@@ -278,13 +276,9 @@ def test_the_claim_is_decided_when_no_open_test_lets_the_symbiote_erase():
     assert out["claim"] == "not supported"
 
 
-def test_the_build_measures_exactly_the_chapters_default_seeds():
-    root = Path(__file__).resolve().parent.parent
-    source = (root / "notebooks" / "11_erasure.py").read_text()
-    n = int(re.search(r"^N_SEEDS = (\d+)", source, re.M).group(1))
-    first = int(re.search(r"^FIRST_SEED = (\d+)", source, re.M).group(1))
-    seeds = re.search(r"^ERASURE_SEEDS := (.*)$", (root / "Makefile").read_text(), re.M).group(1).split()
-    assert [int(s) for s in seeds] == list(range(first, first + n))
+def test_the_build_measures_exactly_the_chapters_default_seeds(build_seeds):
+    default, listed = build_seeds("11_erasure", "ERASURE_SEEDS")
+    assert listed == default
 
 
 def test_the_command_refuses_repeated_or_negative_seeds():

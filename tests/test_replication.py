@@ -144,13 +144,9 @@ def test_the_chain_command_refuses_negative_seeds(capsys):
     assert "seeds [-2] are negative" in capsys.readouterr().err
 
 
-def test_the_build_precomputes_exactly_chapter_8s_default_chains():
-    root = Path(__file__).resolve().parent.parent
-    source = (root / "notebooks" / "08_replication.py").read_text()
-    n = int(re.search(r"^N_SEEDS = (\d+)", source, re.M).group(1))
-    first = int(re.search(r"^FIRST_SEED = (\d+)", source, re.M).group(1))
-    seeds = re.search(r"^CHAIN_SEEDS := (.*)$", (root / "Makefile").read_text(), re.M).group(1).split()
-    assert [int(s) for s in seeds] == list(range(first + 1, first + n)), "seed FIRST_SEED is chapters 2-6's own chain"
+def test_the_build_precomputes_exactly_chapter_8s_default_chains(build_seeds):
+    default, listed = build_seeds("08_replication", "CHAIN_SEEDS")
+    assert listed == default[1:], "seed FIRST_SEED is chapters 2-6's own chain"
 
 
 def test_the_pages_state_every_rules_margin():
